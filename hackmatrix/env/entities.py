@@ -1,0 +1,87 @@
+"""Helpers for the compacted entity lists: validity, cell queries, append and stable removal."""
+
+import jax.numpy as jnp
+
+from hackmatrix.env.constants import GRID
+from hackmatrix.env.state import Enemies
+
+
+def valid_slots(entities) -> jnp.ndarray:
+    """Return bool[capacity]: True for slots below `count` (the live list positions)."""
+    return jnp.arange(entities.row.shape[0]) < entities.count
+
+
+def at_cell(entities, row, col) -> jnp.ndarray:
+    """Return bool[capacity]: live entities standing on (row, col)."""
+    return valid_slots(entities) & (entities.row == row) & (entities.col == col)
+
+
+def occupancy(entities) -> jnp.ndarray:
+    """Return bool[6, 6]: cells holding at least one live entity."""
+    live = valid_slots(entities)
+    grid = jnp.zeros((GRID, GRID), bool)
+    # Dead slots are scattered to (0, 0) with value False, so `max` keeps live ones only.
+    return grid.at[entities.row, entities.col].max(live)
+
+
+def first_at_cell(entities, row, col):
+    """Return (found, index) of the first live entity on (row, col), in list order."""
+    hits = at_cell(entities, row, col)
+    return hits.any(), jnp.argmax(hits)
+
+
+def _fields(entities):
+    return {k: v for k, v in vars(entities).items() if k != "count"}
+
+
+def remove(entities, remove_mask):
+    """Delete the live entities where `remove_mask` is True, keeping the others' list order."""
+    keep = valid_slots(entities) & ~remove_mask
+    capacity = keep.shape[0]
+    # Stable sort puts kept slots first in their original order.
+    order = jnp.argsort(~keep, stable=True)
+    new_count = keep.sum().astype(jnp.int32)
+    live = jnp.arange(capacity) < new_count
+    fields = {
+        k: jnp.where(live, v[order], jnp.zeros_like(v)) for k, v in _fields(entities).items()
+    }
+    return entities.replace(count=new_count, **fields)
+
+
+def append(entities, condition=True, **values):
+    """Append one entity (fields given by keyword) when `condition`; dropped if full [D5]."""
+    capacity = entities.row.shape[0]
+    do = jnp.asarray(condition) & (entities.count < capacity)
+    idx = jnp.minimum(entities.count, capacity - 1)
+    fields = {}
+    for k, v in _fields(entities).items():
+        new_v = jnp.asarray(values[k], v.dtype) if k in values else jnp.zeros((), v.dtype)
+        fields[k] = v.at[idx].set(jnp.where(do, new_v, v[idx]))
+    return entities.replace(count=entities.count + do.astype(jnp.int32), **fields)
+
+
+def remove_all_at(entities, row, col, not_counted_flag):
+    """RemoveAt(c) of section 5.2: delete every entity on (row, col).
+
+    Returns (entities, kills): kills is 1 iff the first removed entity (list order) has
+    `not_counted_flag` False (callers pass from_scheduled), else 0 — at most one kill per cell.
+    """
+    hits = at_cell(entities, row, col)
+    first = jnp.argmax(hits)
+    kills = (hits.any() & ~not_counted_flag[first]).astype(jnp.int32)
+    return remove(entities, hits), kills
+
+
+def sweep_enemies(enemies: Enemies):
+    """Sweep of section 5.2: remove enemies with hp <= 0; return (enemies, kills not scheduled)."""
+    dead = valid_slots(enemies) & (enemies.hp <= 0)
+    kills = (dead & ~enemies.from_scheduled).sum().astype(jnp.int32)
+    return remove(enemies, dead), kills
+
+
+def hit_enemies(enemies: Enemies, mask, damage) -> Enemies:
+    """Hit(e, d) of section 5.2 for every live enemy in `mask`: lose hp, stunned if it survives."""
+    mask = mask & valid_slots(enemies)
+    hp = jnp.where(mask, jnp.maximum(0, enemies.hp - damage), enemies.hp)
+    stunned = enemies.stunned | (mask & (hp > 0))
+    return enemies.replace(hp=hp, stunned=stunned)

@@ -1,0 +1,122 @@
+"""Every random draw of the game, in one place (GAME_RULES.md section 11).
+
+Scheme: each random *event* gets its own key
+
+    event_key(step_key, EVENT, occurrence) = fold_in(fold_in(step_key, EVENT), occurrence)
+
+derived from the key passed to `reset` / `step`, and draws a fixed-size block from it no matter how
+much of the block the rules use. The reference engine calls these same functions (outside jit) on
+the same keys, so both engines see identical values however lazily they consume them.
+A choice among K candidates is an integer drawn in [0, K) with `jax.random.randint`.
+
+Events and their occurrence index:
+  RESET            0                      corner choice, bonus choice
+  GENERATE         0                      exit choice, block count, per-attempt block draws
+  RESOURCES        0                      36 (u, bit) pairs indexed by row-major cell
+  SPAWN_STAGE      k = 0..stage-1         the k-th SpawnTransmission of GenerateStage step 4
+  SPAWN_SCHEDULED  0                      the scheduled-task SpawnTransmission of an enemy turn
+  SPAWN_SIPHON     k = 0..pending-1       the k-th queued siphon SpawnTransmission
+  WARP             0                      target index
+  POLY             0                      per enemy list position, index among the 3 other types
+  ENEMY_ORDER      s = 0, 1               sub-step s: one uniform per enemy list position
+At most one stage generation happens per step, so GENERATE/RESOURCES/SPAWN_STAGE never collide.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from hackmatrix.env.constants import (
+    GRID,
+    MAX_BLOCKS,
+    MAX_ENEMIES,
+    NUM_CELLS,
+    SPAWN_TRIES,
+)
+
+RESET, GENERATE, RESOURCES, SPAWN_STAGE, SPAWN_SCHEDULED, SPAWN_SIPHON, WARP, POLY, ENEMY_ORDER = (
+    range(9)
+)
+
+
+def event_key(step_key, event, occurrence=0):
+    """Return the key of one random event: fold_in(fold_in(step_key, event), occurrence)."""
+    return jax.random.fold_in(jax.random.fold_in(step_key, event), occurrence)
+
+
+def _sub(key, i):
+    return jax.random.fold_in(key, i)
+
+
+def choice_index(key, n):
+    """Return an int32 uniform in [0, n) (n >= 1); the primitive behind every `choice`."""
+    return jax.random.randint(key, (), 0, jnp.maximum(n, 1), dtype=jnp.int32)
+
+
+def reset_draws(key):
+    """Return (corner index in [0,4), bonus index in [0,3): credits, energy, data siphon)."""
+    k = event_key(key, RESET)
+    return choice_index(_sub(k, 0), 4), choice_index(_sub(k, 1), 3)
+
+
+def generation_header(key):
+    """Return (exit index among the 3 corners != player in corner order, block count 5..11)."""
+    k = event_key(key, GENERATE)
+    exit_idx = choice_index(_sub(k, 0), 3)
+    count = jax.random.randint(_sub(k, 1), (), 5, MAX_BLOCKS + 1, dtype=jnp.int32)
+    return exit_idx, count
+
+
+def block_key(key, attempt, k):
+    """Return the key of block k (0-based) of generation attempt `attempt` (0-based)."""
+    return _sub(_sub(event_key(key, GENERATE), 2), attempt * MAX_BLOCKS + k)
+
+
+def block_draws(bkey, n_eligible, n_unused_programs):
+    """Return the draws of one block placement (section 4.5 step 2).
+
+    (cell_index in [0, n_eligible) into the row-major list of eligible cells, is_data,
+     is_question, points in 1..9, program index in [0, n_unused_programs) into unused programs).
+    All are always drawn; the rules use points if is_data else the program index.
+    """
+    cell = choice_index(_sub(bkey, 0), n_eligible)
+    is_data = jax.random.uniform(_sub(bkey, 1)) < 0.5
+    is_question = jax.random.uniform(_sub(bkey, 2)) < 0.1
+    points = jax.random.randint(_sub(bkey, 3), (), 1, 10, dtype=jnp.int32)
+    program = choice_index(_sub(bkey, 4), n_unused_programs)
+    return cell, is_data, is_question, points, program
+
+
+def resource_draws(key):
+    """Return (u float32[6,6], credits_bit bool[6,6]) indexed by cell (section 4.5 step 3)."""
+    k = event_key(key, RESOURCES)
+    u = jax.random.uniform(_sub(k, 0), (NUM_CELLS,)).reshape(GRID, GRID)
+    bit = (jax.random.uniform(_sub(k, 1), (NUM_CELLS,)) < 0.5).reshape(GRID, GRID)
+    return u, bit
+
+
+def spawn_draws(key, event, occurrence):
+    """Return (rows int32[200], cols int32[200], enemy type in [0,4)) of one SpawnTransmission.
+
+    Tries 0..99 are phase A, 100..199 phase B (section 4.7).
+    """
+    k = event_key(key, event, occurrence)
+    cells = jax.random.randint(_sub(k, 0), (2 * SPAWN_TRIES, 2), 0, GRID, dtype=jnp.int32)
+    return cells[:, 0], cells[:, 1], choice_index(_sub(k, 1), 4)
+
+
+def warp_draw(key, n_targets):
+    """Return the WARP target index in [0, n_targets) over enemies ++ transmissions."""
+    return choice_index(event_key(key, WARP), n_targets)
+
+
+def poly_draws(key):
+    """Return int32[MAX_ENEMIES]: per enemy list position, index into the 3 other types."""
+    return jax.random.randint(event_key(key, POLY), (MAX_ENEMIES,), 0, 3, dtype=jnp.int32)
+
+
+def enemy_order_draws(key, substep):
+    """Return float32[MAX_ENEMIES]: one uniform per enemy list position for sub-step `substep`.
+
+    The acting order is the stable ascending sort of these values over the live list positions.
+    """
+    return jax.random.uniform(event_key(key, ENEMY_ORDER, substep), (MAX_ENEMIES,))
