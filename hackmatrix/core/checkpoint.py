@@ -1,0 +1,162 @@
+"""Checkpoints: the whole runner state plus a JSON header, written atomically and checksummed.
+
+File layout: MAGIC, an 8-byte big-endian header length, the UTF-8 JSON header, then the payload
+(flax msgpack of the host copy of the RunnerState). The header holds the format version, the
+payload's length and SHA-256, the update counter, the last logged step, the run id and the
+resolved config. A file is written to a temporary name, fsynced, then os.replace'd into place, so
+a reader sees either the old set of files or the complete new one, never a torn file.
+"""
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+from flax import serialization
+
+from hackmatrix.errors import CheckpointError
+
+MAGIC = b"HACKMATRIX-CKPT\n"
+FORMAT_VERSION = 1
+SUFFIX = ".ckpt"
+NAME_RE = re.compile(r"^update_(\d{8})\.ckpt$")
+
+
+def checkpoint_name(update: int) -> str:
+    """Return the file name of the checkpoint taken after `update` updates."""
+    return f"update_{update:08d}{SUFFIX}"
+
+
+def list_checkpoints(directory) -> list:
+    """Return the checkpoint paths in a directory, oldest update first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [(int(m.group(1)), directory / p) for p in os.listdir(directory)
+             if (m := NAME_RE.match(p))]
+    return [p for _, p in sorted(found)]
+
+
+def host_copy(tree):
+    """Return the pytree as host numpy arrays (gathered from every process on multi-host)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        tree = multihost_utils.process_allgather(tree, tiled=True)
+    return jax.tree.map(np.asarray, jax.device_get(tree))
+
+
+def encode(runner_host, header: dict) -> bytes:
+    """Return the bytes of a checkpoint file for a host runner state and header fields."""
+    payload = serialization.to_bytes(runner_host)
+    header = dict(header, format=FORMAT_VERSION, payload_bytes=len(payload),
+                  sha256=hashlib.sha256(payload).hexdigest(), written_at=time.time())
+    head = json.dumps(header, sort_keys=True).encode()
+    return MAGIC + len(head).to_bytes(8, "big") + head + payload
+
+
+def write_atomic(path, data: bytes) -> None:
+    """Write bytes to path through a fsynced temporary file and os.replace."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save(directory, runner_host, header: dict, keep_last: int) -> Path:
+    """Write the checkpoint of `runner_host` after header['update'] updates; keep the last K."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / checkpoint_name(int(header["update"]))
+    write_atomic(path, encode(runner_host, header))
+    for old in list_checkpoints(directory)[:-keep_last]:
+        old.unlink()
+    return path
+
+
+def read_header(path) -> tuple:
+    """Return (header, payload) of a checkpoint file, verifying its framing and checksum."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise CheckpointError(f"cannot read checkpoint '{path}': {err.strerror}") from None
+    if not data.startswith(MAGIC):
+        raise CheckpointError(f"'{path}' is not a hackmatrix checkpoint (bad magic bytes)")
+    start = len(MAGIC) + 8
+    size = int.from_bytes(data[len(MAGIC):start], "big")
+    try:
+        header = json.loads(data[start:start + size])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"checkpoint '{path}' is corrupt: unreadable header") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+        found = header.get("format") if isinstance(header, dict) else None
+        raise CheckpointError(f"checkpoint '{path}' has format {found!r}; this version reads "
+                              f"format {FORMAT_VERSION} only")
+    payload = data[start + size:]
+    if (len(payload) != header.get("payload_bytes")
+            or hashlib.sha256(payload).hexdigest() != header.get("sha256")):
+        raise CheckpointError(
+            f"checkpoint '{path}' is corrupt or truncated: its checksum does not match "
+            f"({len(payload)} of {header.get('payload_bytes')} payload bytes); use an earlier "
+            f"checkpoint of the same run")
+    return header, payload
+
+
+def restore(path, target, header=None, payload=None):
+    """Return the runner state stored in `path`, shaped like `target` (arrays or shape structs).
+
+    Raises CheckpointError when the stored tree does not match the target's structure, shapes or
+    dtypes (a checkpoint from another network, env count or version of the code).
+    """
+    if payload is None:
+        header, payload = read_header(path)
+    try:
+        state = serialization.msgpack_restore(payload)
+        restored = serialization.from_state_dict(target, state)
+    except (ValueError, KeyError, TypeError) as err:
+        raise CheckpointError(f"checkpoint '{path}' does not fit this run's state: {err}") from None
+    want = jax.tree_util.tree_leaves_with_path(target)
+    got = jax.tree.leaves(restored)
+    if len(want) != len(got):
+        raise CheckpointError(f"checkpoint '{path}' holds {len(got)} arrays, this run needs "
+                              f"{len(want)}")
+    for (key_path, w), g in zip(want, got, strict=True):
+        g = np.asarray(g)
+        if tuple(w.shape) != g.shape or np.dtype(w.dtype) != g.dtype:
+            name = jax.tree_util.keystr(key_path)
+            raise CheckpointError(
+                f"checkpoint '{path}' is incompatible with this run: {name} is "
+                f"{g.dtype}{list(g.shape)} there, {np.dtype(w.dtype)}{list(w.shape)} here")
+    return restored
+
+
+def resolve(path_or_run_dir) -> Path:
+    """Return the checkpoint file named, or the newest one of a run directory."""
+    path = Path(path_or_run_dir)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        for directory in (path / "checkpoints", path):
+            found = list_checkpoints(directory)
+            if found:
+                return found[-1]
+        raise CheckpointError(f"no checkpoint (update_*.ckpt) in '{path}' or "
+                              f"'{path / 'checkpoints'}'")
+    raise CheckpointError(f"'{path}' is neither a checkpoint file nor a run directory")

@@ -1,0 +1,214 @@
+"""The host loop: compile, run chunks, publish metrics, checkpoint, handle Ctrl-C and divergence.
+
+One device->host transfer per chunk carries the (chunk_size,) metric rows; the loop publishes one
+point per update, checkpoints at chunk ends (every N updates / M minutes, and at the end), and on
+Ctrl-C finishes the chunk in flight, checkpoints, closes every sink and returns normally.
+"""
+
+import math
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hackmatrix.core import checkpoint as ckpt
+from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
+from hackmatrix.core.config import batch_size, flat_dict, to_dict
+from hackmatrix.core.parallel import check_divisible, compile_functions, make_mesh, place
+from hackmatrix.core.outputs import describe_outputs
+from hackmatrix.core.resume import ResumePoint
+from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
+from hackmatrix.core.train import make_train
+from hackmatrix.errors import HackmatrixError
+from hackmatrix.metrics import MetricsPipeline, unstack_updates
+from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
+
+LOSS_KEY = "train/total_loss"
+
+
+class TrainingDivergedError(HackmatrixError):
+    """A non-finite loss: training stopped without saving the broken state."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a training run ended."""
+
+    run_dir: Path
+    status: str  # "finished", "interrupted" (Ctrl-C) or "stopped" (metrics health)
+    update: int  # updates completed
+    checkpoint: Path | None  # the last checkpoint written
+    params: object  # final params (host arrays)
+
+
+class _Interrupt:
+    """SIGINT -> a flag checked between chunks; a second Ctrl-C aborts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: finishing the current chunk, then checkpointing "
+              "(press Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
+          trainer=None) -> RunResult:
+    """Run (or continue) a training run to the end; returns how it ended.
+
+    `config` is the loaded config (auto-scaled here for a new run); for a resumed run it is the
+    checkpoint's config with any allowed overrides applied (see `hackmatrix.core.resume`).
+    """
+    is_main = jax.process_index() == 0
+    specs = validate_sink_specs(list(config.sinks))
+    mesh = make_mesh(devices)
+    if resume is None:
+        config = auto_scale_for_batch_size(config)
+        if config.autoscaled:
+            log(describe_auto_scale(config))
+    check_divisible(config.env.num_envs, mesh)
+
+    trainer = trainer or make_train(config)
+    key = jax.random.PRNGKey(config.run.seed)
+    log(f"compiling the training chunk ({trainer.chunk_size} updates of "
+        f"{config.env.num_envs} envs x {config.ppo.num_steps} steps on {mesh.devices.size} "
+        f"device(s), {jax.default_backend()})...")
+    start = time.monotonic()
+    init, chunk, shapes, shardings = compile_functions(trainer, mesh, key)
+
+    if resume is None:
+        run_dir, info = create_run_dir(config) if is_main else (None, {})
+        runner = init(key)
+        update = 0
+    else:
+        run_dir, info = resume.run_dir, resume.run_info
+        runner = place(ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload),
+                       shardings)
+        update = int(resume.header["update"])
+    log(f"compiled in {time.monotonic() - start:.1f}s")
+
+    run_info = RunInfo(name=info.get("name", "run"), run_id=info.get("run_id", "run"),
+                       directory=run_dir or Path("."), config=flat_dict(config),
+                       git_commit=info.get("git_commit"), resumed=resume is not None,
+                       start_step=update, total_updates=trainer.num_updates)
+    sinks = create_sinks(specs, run_info) if is_main else []
+    pipeline = MetricsPipeline(sinks, health=config.health)
+    session = _Session(config, trainer, chunk, runner, update, run_dir, info, pipeline, log,
+                       resume.checkpoint if resume else None)
+    status = "failed"
+    try:
+        with _Interrupt() as interrupt:
+            result = session.run(interrupt)
+        status = "finished" if result.status == "finished" else "interrupted"
+        if result.checkpoint is not None and is_main:
+            pipeline.log_artifact(result.checkpoint)
+        return result
+    finally:
+        pipeline.close(status)
+        if status != "failed" and run_dir is not None:
+            log(describe_outputs(run_dir, specs, session.last_checkpoint, status))
+
+
+class _Session:
+    """The mutable state of one host loop."""
+
+    def __init__(self, config, trainer, chunk, runner, update, run_dir, info, pipeline, log,
+                 last_checkpoint):
+        self.config, self.trainer, self.chunk = config, trainer, chunk
+        self.runner, self.update = runner, update
+        self.run_dir, self.info, self.pipeline, self.log = run_dir, info, pipeline, log
+        self.last_checkpoint = last_checkpoint
+        self.checkpointed_update = update
+        self.checkpointed_at = time.monotonic()
+        self.batch = batch_size(config)
+
+    def run(self, interrupt) -> RunResult:
+        """Run chunks until the end, Ctrl-C or a health stop."""
+        status = "finished"
+        while self.update < self.trainer.num_updates:
+            if interrupt.requested:
+                status = "interrupted"
+                break
+            self._one_chunk()
+            if self.pipeline.should_stop:
+                status = "stopped"
+                break
+            if self._checkpoint_due():
+                self.save()
+        if self.checkpointed_update != self.update or self.last_checkpoint is None:
+            self.save()
+        params = jax.tree.map(np.asarray, jax.device_get(self.runner.params))
+        if status == "interrupted":
+            self.log(f"interrupted after update {self.update}; checkpoint {self.last_checkpoint}")
+        elif status == "stopped":
+            self.log(f"stopped at update {self.update}: a health check failed "
+                     f"{self.config.health.stop_patience} updates in a row "
+                     f"(metrics.health.stop_when_unhealthy); checkpoint {self.last_checkpoint}")
+        return RunResult(self.run_dir, status, self.update, self.last_checkpoint, params)
+
+    def _one_chunk(self):
+        n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
+        start = time.monotonic()
+        runner, metrics = self.chunk(self.runner, jnp.int32(n))
+        rows = unstack_updates(jax.device_get(metrics))[:n]
+        seconds = time.monotonic() - start
+        for i, row in enumerate(rows):
+            step = self.update + i + 1
+            if not math.isfinite(row[LOSS_KEY]):
+                self._diverged(step, row[LOSS_KEY])
+            row["perf/env_steps"] = float(step * self.batch)
+            row["perf/sps"] = n * self.batch / seconds
+            row["perf/update_seconds"] = seconds / n
+            self.pipeline.publish(step, row)
+        self.runner, self.update = runner, self.update + n
+
+    def _diverged(self, step, value):
+        self.pipeline.flush()
+        where = (f"last good checkpoint: {self.last_checkpoint} (update "
+                 f"{self.checkpointed_update})" if self.last_checkpoint
+                 else "no checkpoint was written yet")
+        raise TrainingDivergedError(
+            f"training diverged: {LOSS_KEY} = {value} at update {step}; stopped without saving "
+            f"the broken parameters; {where}")
+
+    def _checkpoint_due(self) -> bool:
+        every = self.config.checkpoint.every_updates
+        minutes = self.config.checkpoint.every_minutes
+        by_count = every and self.update // every > self.checkpointed_update // every
+        by_time = minutes and time.monotonic() - self.checkpointed_at >= 60.0 * minutes
+        return bool(by_count or by_time)
+
+    def save(self):
+        """Write a checkpoint of the current runner state (every process joins the gather)."""
+        host = ckpt.host_copy(self.runner)
+        self.checkpointed_update, self.checkpointed_at = self.update, time.monotonic()
+        if self.run_dir is None:
+            return
+        header = {
+            "update": self.update, "last_logged_step": self.pipeline.last_step,
+            "env_steps": self.update * self.batch, "run_id": self.info.get("run_id"),
+            "name": self.info.get("name"), "config": to_dict(self.config),
+            "explicit": sorted(self.config.explicit),
+            "autoscaled": [list(c) for c in self.config.autoscaled],
+        }
+        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, host, header,
+                                         self.config.checkpoint.keep_last)

@@ -1,0 +1,72 @@
+"""Data parallelism: envs split across every device of a 1-D mesh, everything else replicated.
+
+The chunk is jitted once over the whole mesh (GSPMD): the program is the single-device program,
+partitioned by the compiler, so the results equal a one-device run up to float summation order,
+and gradients are averaged across devices by construction (the loss is a mean over the global
+minibatch). With `jax.distributed.initialize()` the mesh spans every host's devices and the same
+code runs on a TPU pod or GPU cluster.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from hackmatrix.errors import ConfigError
+
+AXIS = "data"
+
+
+def make_mesh(devices=None) -> Mesh:
+    """Return a 1-D mesh over the given devices (default: all devices of all processes)."""
+    devices = jax.devices() if devices is None else list(devices)
+    return Mesh(np.asarray(devices), (AXIS,))
+
+
+def check_divisible(num_envs: int, mesh: Mesh) -> None:
+    """Raise a ConfigError when the envs cannot be split evenly across the mesh's devices."""
+    count = mesh.devices.size
+    if num_envs % count:
+        raise ConfigError(
+            f"config key 'env.num_envs' = {num_envs} must be divisible by the number of devices "
+            f"({count}); allowed: a multiple of {count}, e.g. {max(count, num_envs // count * count)}")
+
+
+def runner_shardings(runner_shape, mesh: Mesh):
+    """Return the RunnerState of shardings: env-axis leaves split over AXIS, the rest replicated."""
+    split = NamedSharding(mesh, PartitionSpec(AXIS))
+    replicated = NamedSharding(mesh, PartitionSpec())
+    return runner_shape.replace(
+        params=jax.tree.map(lambda _: replicated, runner_shape.params),
+        opt_state=jax.tree.map(lambda _: replicated, runner_shape.opt_state),
+        env_state=jax.tree.map(lambda _: split, runner_shape.env_state),
+        obs=split, mask=split, key=replicated, update=replicated,
+    )
+
+
+def place(host_tree, shardings):
+    """Turn host arrays into global device arrays with the given shardings (multi-host safe)."""
+    def one(array, sharding):
+        array = np.asarray(array)
+        return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
+
+    return jax.tree.map(one, host_tree, shardings)
+
+
+def compile_functions(trainer, mesh: Mesh, key):
+    """Return (init, chunk): `init(key)` and `chunk(runner, n)` jitted over the mesh.
+
+    `chunk` donates its runner argument and is compiled ahead of time, so the first call is not
+    slower than the others.
+    """
+    shapes = jax.eval_shape(trainer.init, key)
+    shardings = runner_shardings(shapes, mesh)
+    replicated = NamedSharding(mesh, PartitionSpec())
+    init = jax.jit(trainer.init, out_shardings=shardings)
+    chunk = jax.jit(trainer.train_chunk, in_shardings=(shardings, replicated),
+                    out_shardings=(shardings, replicated), donate_argnums=0)
+    arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
+                              shapes, shardings)
+    compiled = chunk.lower(arg_shapes, jax.ShapeDtypeStruct((), jnp.int32,
+                                                            sharding=replicated)).compile()
+    return init, compiled, shapes, shardings

@@ -1,0 +1,69 @@
+"""Resuming a run: find and verify the checkpoint, rebuild its config, apply allowed overrides."""
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from hackmatrix.core import checkpoint as ckpt
+from hackmatrix.core.config import (
+    all_keys,
+    config_from_dict,
+    flat_dict,
+    flatten,
+    parse_override,
+)
+from hackmatrix.core.run_dir import read_run_info, run_dir_of_checkpoint
+from hackmatrix.errors import CheckpointError, ConfigError
+
+# Keys that change neither the computation nor its shapes, so a resumed run stays exact.
+RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.")
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """A verified checkpoint and the run it belongs to."""
+
+    checkpoint: Path
+    header: dict
+    payload: bytes
+    run_dir: Path
+    run_info: dict
+
+
+def prepare_resume(path_or_run_dir, overrides=()) -> tuple:
+    """Return (config, ResumePoint) for `hackmatrix train --resume PATH [overrides]`.
+
+    Reads and checksums the checkpoint before anything else happens, so a corrupt or
+    incompatible checkpoint fails with a CheckpointError and nothing is written or overwritten.
+    """
+    path = ckpt.resolve(path_or_run_dir)
+    header, payload = ckpt.read_header(path)
+    try:
+        flat = flatten(header["config"], all_keys())
+        config = config_from_dict(flat, frozenset(header.get("explicit", ())))
+    except (KeyError, ConfigError) as err:
+        raise CheckpointError(f"checkpoint '{path}' holds a config this version cannot use: "
+                              f"{err}") from None
+    autoscaled = tuple(tuple(c) for c in header.get("autoscaled", ()))
+    if overrides:
+        flat = flat_dict(config)
+        for text in overrides:
+            key, value = parse_override(text)
+            if not key.startswith(RESUMABLE_PREFIXES):
+                raise ConfigError(
+                    f"config key '{key}' cannot change when resuming (it would change the "
+                    f"training itself); allowed when resuming: sinks, checkpoint.*, "
+                    f"metrics.health.*")
+            flat[key] = value
+        config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
+                                                           for t in overrides})
+    config = dataclasses.replace(config, autoscaled=autoscaled)
+    run_dir = run_dir_of_checkpoint(path)
+    run_info = read_run_info(run_dir) or {"name": header.get("name") or run_dir.name,
+                                          "run_id": header.get("run_id") or run_dir.name}
+    if header.get("run_id") and run_info.get("run_id") != header["run_id"]:
+        raise CheckpointError(f"checkpoint '{path}' belongs to run {header['run_id']}, but "
+                              f"{run_dir} holds run {run_info.get('run_id')}")
+    return config, ResumePoint(checkpoint=path, header=header, payload=payload, run_dir=run_dir,
+                               run_info=run_info)
+

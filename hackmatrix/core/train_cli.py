@@ -1,0 +1,63 @@
+"""`hackmatrix train`: train with config.yaml (+ dotted overrides), or resume a run exactly."""
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_CONFIG = "config.yaml"
+EPILOG = """examples:
+  hackmatrix train                                   # config.yaml in the current directory
+  hackmatrix train --config other.yaml ppo.ent_coef=0.2 env.num_envs=512
+  hackmatrix train --resume runs/ppo-003             # continue from its newest checkpoint
+  hackmatrix train --resume runs/ppo-003/checkpoints/update_00000048.ckpt sinks=[console]
+"""
+
+
+def register(subparsers) -> None:
+    """Add the `train` sub-command to the hackmatrix command line."""
+    parser = subparsers.add_parser(
+        "train", help="train a PPO agent (or resume a run)",
+        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", metavar="PATH",
+                        help=f"YAML config (default: ./{DEFAULT_CONFIG} if present, else the "
+                             f"built-in defaults, which are the same)")
+    parser.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT",
+                        help="continue a run from a checkpoint file or a run directory's newest "
+                             "checkpoint; only sinks, checkpoint.* and metrics.health.* may be "
+                             "overridden")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="dotted config overrides, values read as YAML (ppo.ent_coef=0.2)")
+    parser.set_defaults(func=run)
+
+
+def _initialize_distributed(config) -> None:
+    if config.run.distributed:
+        import jax
+
+        jax.distributed.initialize()
+
+
+def run(args) -> int:
+    """Run `hackmatrix train`; returns the exit status (0 also after Ctrl-C with a checkpoint)."""
+    from hackmatrix.core.config import load_config
+    from hackmatrix.core.loop import train
+    from hackmatrix.core.resume import prepare_resume
+    from hackmatrix.errors import ConfigError
+
+    if args.resume:
+        if args.config:
+            raise ConfigError("--config cannot be combined with --resume: a resumed run keeps "
+                              "the config stored in its checkpoint")
+        config, point = prepare_resume(args.resume, args.overrides)
+    else:
+        path = args.config
+        if path is None and Path(DEFAULT_CONFIG).is_file():
+            path = DEFAULT_CONFIG
+        config, point = load_config(path, args.overrides), None
+    _initialize_distributed(config)
+    try:
+        result = train(config, resume=point)
+    except KeyboardInterrupt:
+        print("\ninterrupted before the first checkpoint could be written", file=sys.stderr)
+        return 130
+    return 1 if result.status == "stopped" else 0

@@ -1,0 +1,84 @@
+"""One PPO update: rollout, GAE, then update_epochs x num_minibatches gradient steps."""
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from hackmatrix.core import losses
+from hackmatrix.core.config import batch_size, gradient_steps, minibatch_size, num_updates
+from hackmatrix.core.gae import compute_gae
+from hackmatrix.core.rollout import collect
+from hackmatrix.core.runner_state import RunnerState
+
+
+def learning_rate_at(config, update):
+    """Return the learning rate used during update number `update` (0-based, traced ok)."""
+    lr = config.ppo.learning_rate
+    if not config.ppo.anneal_lr:
+        return jnp.float32(lr)
+    return jnp.float32(lr) * (1.0 - update.astype(jnp.float32) / num_updates(config))
+
+
+def make_optimizer(config):
+    """Return the optax chain: global-norm clipping, then Adam with the (annealed) rate."""
+    steps_per_update = gradient_steps(config)
+
+    def schedule(count):
+        return learning_rate_at(config, count // steps_per_update)
+
+    return optax.chain(
+        optax.clip_by_global_norm(config.ppo.max_grad_norm),
+        optax.adam(learning_rate=schedule, eps=1e-5),
+    )
+
+
+def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
+    """Return update(runner) -> (runner, metrics) for one PPO update; pure and vmappable.
+
+    `reduce_fn(info, actions, ppo_stats, learning_rate)` turns the raw rollout info (plus
+    `reward` and `done`), the actions and the (epochs, minibatches) PPO stats into scalars.
+    """
+    ppo = config.ppo
+    n_batch, n_mb, mb_size = batch_size(config), ppo.num_minibatches, minibatch_size(config)
+
+    def loss_and_grad(params, batch):
+        (_, stats), grads = jax.value_and_grad(losses.ppo_loss, has_aux=True)(
+            params, apply_fn, batch, ppo)
+        return stats, grads
+
+    def gradient_step(carry, idx, data):
+        params, opt_state = carry
+        batch = jax.tree.map(lambda x: jnp.take(x, idx, axis=0), data)
+        stats, grads = loss_and_grad(params, batch)
+        stats["grad_norm"] = optax.tree.norm(grads)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), stats
+
+    def epoch(carry, epoch_key, data):
+        # Minibatches are gathered one at a time from a permutation of the flat batch, so no
+        # shuffled copy of the whole rollout is ever materialised.
+        order = jax.random.permutation(epoch_key, n_batch).reshape(n_mb, mb_size)
+        return jax.lax.scan(lambda c, idx: gradient_step(c, idx, data), carry, order)
+
+    def update(runner: RunnerState):
+        key, rollout_key, epochs_key = jax.random.split(runner.key, 3)
+        (env_state, obs, mask), traj, info = collect(
+            env, env_params, apply_fn, runner.params, runner.env_state, runner.obs,
+            runner.mask, rollout_key, ppo.num_steps)
+        _, last_value = apply_fn(runner.params, obs)
+        advantages, targets = compute_gae(traj.reward, traj.value, traj.done, last_value,
+                                          ppo.gamma, ppo.gae_lambda)
+        data = losses.Batch(
+            obs=traj.obs, mask=traj.mask, action=traj.action, log_prob=traj.log_prob,
+            value=traj.value, advantage=advantages, target=targets)
+        data = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), data)
+        (params, opt_state), stats = jax.lax.scan(
+            lambda c, k: epoch(c, k, data), (runner.params, runner.opt_state),
+            jax.random.split(epochs_key, ppo.update_epochs))
+        metrics = reduce_fn(dict(info, reward=traj.reward, done=traj.done), traj.action, stats,
+                            learning_rate_at(config, runner.update))
+        runner = runner.replace(params=params, opt_state=opt_state, env_state=env_state,
+                                obs=obs, mask=mask, key=key, update=runner.update + 1)
+        return runner, metrics
+
+    return update

@@ -1,0 +1,253 @@
+"""Stage generation, new games and transmission spawning (GAME_RULES.md sections 2.5, 4.5, 4.7)."""
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from hackmatrix.env import rng
+from hackmatrix.env.bfs import bfs_distance, cell_mask, spread
+from hackmatrix.env.constants import (
+    BLOCK,
+    BONUS_CREDITS,
+    BONUS_ENERGY,
+    BONUS_SIPHONS,
+    CORNERS,
+    EMPTY,
+    EXIT,
+    GEN_ATTEMPTS,
+    GRID,
+    INITIAL_SCHED_INTERVAL,
+    KIND_DATA,
+    KIND_PROGRAM,
+    KIND_QUESTION,
+    MAX_BLOCKS,
+    NUM_CELLS,
+    NUM_PROGRAMS,
+    PICKUP,
+    PROGRAM_SPAWN,
+    SPAWN_TRIES,
+    UNREACHABLE,
+)
+from hackmatrix.env.entities import append, occupancy
+from hackmatrix.env.state import EnvState, blank_state, empty_grid, initial_player
+from hackmatrix.env.undo import clear_history
+
+I32 = jnp.int32
+_CORNERS = np.array(CORNERS, np.int32)
+_CORNER_CELLS = np.zeros(NUM_CELLS, bool)
+_CORNER_CELLS[_CORNERS[:, 0] * GRID + _CORNERS[:, 1]] = True
+_SPAWN = np.array(PROGRAM_SPAWN, np.int32)
+_IDX = np.arange(GRID)
+
+
+def line_of_fire(state: EnvState) -> jnp.ndarray:
+    """Return bool[6, 6]: LoF(c) of section 4.7 for every cell c.
+
+    Only the cells strictly between the player and c are checked (our reading of "strictly
+    before c": the player's own cell never blocks, even when the player stands on a block after
+    WARP or shares it with an enemy). Enemies and blocks stop the trace; transmissions do not.
+    """
+    pr, pc = state.player.row, state.player.col
+    obstacle = (state.grid.content == BLOCK) | occupancy(state.enemies)
+    # between[c, j]: cell j lies strictly between the player's coordinate p and c on one line.
+    def clear(line, p):
+        lo = jnp.minimum(p, _IDX)[:, None]
+        hi = jnp.maximum(p, _IDX)[:, None]
+        between = (_IDX[None, :] > lo) & (_IDX[None, :] < hi)
+        return ~(between & line[None, :]).any(axis=1)
+
+    row_clear = clear(obstacle[pr], pc)
+    col_clear = clear(obstacle[:, pc], pr)
+    return ((_IDX[:, None] == pr) & row_clear[None, :]) | ((_IDX[None, :] == pc) & col_clear[:, None])
+
+
+def empty_cells(state: EnvState) -> jnp.ndarray:
+    """Return bool[6, 6]: Empty(c) of section 4.7 (EXIT and PICKUP cells count as Empty)."""
+    return (
+        (state.grid.content != BLOCK)
+        & ~occupancy(state.enemies)
+        & ~occupancy(state.transmissions)
+        & ~cell_mask(state.player.row, state.player.col)
+    )
+
+
+def spawn_into(key, transmissions, empty, lof, event, occurrence, scheduled, siphon, enabled=True):
+    """One SpawnTransmission (section 4.7) given the Empty and LoF maps of the board.
+
+    Returns (transmissions, empty): the picked cell stops being Empty, so a caller spawning
+    several times in a row can reuse the maps (LoF ignores transmissions). Nothing happens when
+    `enabled` is False; a full list drops the new transmission [D5].
+    """
+    rows, cols, enemy_type = rng.spawn_draws(key, event, occurrence)
+    flat = rows * GRID + cols
+    ok_empty = empty.reshape(-1)[flat]
+    ok_a = ok_empty[:SPAWN_TRIES] & ~lof.reshape(-1)[flat[:SPAWN_TRIES]]
+    ok_b = ok_empty[SPAWN_TRIES:]
+    found_a = ok_a.any()
+    pick = jnp.where(found_a, jnp.argmax(ok_a), SPAWN_TRIES + jnp.argmax(ok_b))
+    found = enabled & (found_a | ok_b.any())
+    row, col = rows[pick], cols[pick]
+    transmissions = append(
+        transmissions, found, row=row, col=col, timer=1, enemy_type=enemy_type,
+        from_scheduled=scheduled, from_siphon=siphon,
+    )
+    return transmissions, empty & ~(found & cell_mask(row, col))
+
+
+def spawn_transmission(key, state: EnvState, event, occurrence, scheduled, siphon) -> EnvState:
+    """SpawnTransmission of section 4.7 with the draws of rng.spawn_draws(key, event, occurrence)."""
+    trans, _ = spawn_into(
+        key, state.transmissions, empty_cells(state), line_of_fire(state), event, occurrence,
+        scheduled, siphon,
+    )
+    return state.replace(transmissions=trans)
+
+
+def _nth_true(mask, n):
+    """Index of the n-th (0-based) True entry of a 1-D mask."""
+    return jnp.argmax(jnp.cumsum(mask) > n)
+
+
+def _attempt_blocks(key, attempt, count, free):
+    """Place the blocks of one generation attempt (section 4.5 step 2) on flat [36] arrays."""
+
+    def place(k, carry):
+        block, kind, points, program, spawn, used = carry
+        eligible = free & ~block
+        n_eligible = eligible.sum()
+        cell_i, is_data, is_question, p, prog_i = rng.block_draws(
+            rng.block_key(key, attempt, k), n_eligible, NUM_PROGRAMS - used.sum()
+        )
+        # An exhausted E stops the placing for good: E only shrinks within an attempt.
+        do = (k < count) & (n_eligible > 0)
+        cell = _nth_true(eligible, cell_i)
+        q = _nth_true(~used, prog_i)
+        at = do & (jnp.arange(NUM_CELLS) == cell)
+        base_kind = jnp.where(is_data, KIND_DATA, KIND_PROGRAM)
+        return (
+            block | at,
+            jnp.where(at, jnp.where(is_question, KIND_QUESTION, base_kind), kind),
+            jnp.where(at, jnp.where(is_data, p, 0), points),
+            jnp.where(at, jnp.where(is_data, -1, q), program),
+            jnp.where(at, jnp.where(is_data, p, jnp.asarray(_SPAWN)[q]), spawn),
+            used | (do & ~is_data & (jnp.arange(NUM_PROGRAMS) == q)),
+        )
+
+    zeros = jnp.zeros(NUM_CELLS, I32)
+    init = (
+        jnp.zeros(NUM_CELLS, bool), zeros, zeros, jnp.full(NUM_CELLS, -1, I32), zeros,
+        jnp.zeros(NUM_PROGRAMS, bool),
+    )
+    return lax.fori_loop(0, MAX_BLOCKS, place, init)[:5]
+
+
+def blocks_acceptable(block, exit_cell) -> jnp.ndarray:
+    """Acceptance checks (a) and (b) of section 4.5 step 2 for bool[6, 6] block and exit masks."""
+    open_cells = ~block
+    # (a) BFS from (0, 0); the exit may be reached but is not expanded (unless it is the start).
+    reached = bfs_distance(open_cells & ~exit_cell, 0, 0) < UNREACHABLE
+    reached = reached | (exit_cell & spread(reached))
+    connected = (reached | block).all()
+    # (b) every block has an in-bounds orthogonal neighbour that is not a block.
+    breathing = (open_cells | spread(open_cells)).all()
+    return connected & breathing
+
+
+def _generate_blocks(key, count, free, exit_cell):
+    """Run up to 100 attempts; return the flat block arrays of the first accepted one (or none)."""
+
+    def cond(carry):
+        return ~carry[1] & (carry[0] < GEN_ATTEMPTS)
+
+    def body(carry):
+        attempt = carry[0]
+        blocks = _attempt_blocks(key, attempt, count, free)
+        ok = blocks_acceptable(blocks[0].reshape(GRID, GRID), exit_cell)
+        return (attempt + 1, ok) + blocks
+
+    zeros = jnp.zeros(NUM_CELLS, I32)
+    init = (I32(0), jnp.bool_(False), jnp.zeros(NUM_CELLS, bool), zeros, zeros,
+            jnp.full(NUM_CELLS, -1, I32), zeros)
+    _, accepted, block, kind, points, program, spawn = lax.while_loop(cond, body, init)
+    # All 100 attempts failed: the stage has no blocks.
+    block = block & accepted
+    return (
+        block,
+        jnp.where(block, kind, 0),
+        jnp.where(block, points, 0),
+        jnp.where(block, program, -1),
+        jnp.where(block, spawn, 0),
+    )
+
+
+def generate_stage(key, state: EnvState) -> EnvState:
+    """GenerateStage of section 4.5: fresh grid, exit, pickups, blocks, resources, transmissions.
+
+    The player (who stands on a corner), enemies, transmissions and pending_spawns are kept.
+    """
+    state = clear_history(state).replace(
+        turn=I32(0), sched_next=state.sched_interval, show=jnp.bool_(False),
+        calm=jnp.bool_(False), step_pending=jnp.bool_(False), atk_uses=I32(0),
+    )
+    exit_i, count = rng.generation_header(key)
+
+    # 1. Exit among the corners other than the player's, in corner order; the rest are pickups.
+    corners = jnp.asarray(_CORNERS)
+    is_player = (corners[:, 0] == state.player.row) & (corners[:, 1] == state.player.col)
+    others = jnp.argsort(is_player, stable=True)[:3]
+    exit_row, exit_col = corners[others[exit_i], 0], corners[others[exit_i], 1]
+    pickup = jnp.arange(3) != exit_i
+    content = jnp.full((GRID, GRID), EMPTY, I32)
+    content = content.at[corners[others, 0], corners[others, 1]].set(
+        jnp.where(pickup, PICKUP, EXIT)
+    )
+
+    # 2. Blocks on non-corner cells free of enemies and transmissions.
+    free = (
+        ~jnp.asarray(_CORNER_CELLS)
+        & ~occupancy(state.enemies).reshape(-1)
+        & ~occupancy(state.transmissions).reshape(-1)
+    )
+    exit_cell = cell_mask(exit_row, exit_col)
+    block, kind, points, program, spawn = _generate_blocks(key, count, free, exit_cell)
+    shape = (GRID, GRID)
+    block = block.reshape(shape)
+    content = jnp.where(block, BLOCK, content)
+
+    # 3. Resources on every EMPTY or PICKUP cell (the player's, enemies' and pickups' included).
+    u, credits_bit = rng.resource_draws(key)
+    amount = jnp.where(u < 0.45, 1, jnp.where(u < 0.90, 2, 3)).astype(I32)
+    holds = (content == EMPTY) | (content == PICKUP)
+    grid = empty_grid().replace(
+        content=content, block_kind=kind.reshape(shape), block_points=points.reshape(shape),
+        block_program=program.reshape(shape), block_spawn=spawn.reshape(shape),
+        credits=jnp.where(holds & credits_bit, amount, 0),
+        energy=jnp.where(holds & ~credits_bit, amount, 0),
+    )
+    state = state.replace(grid=grid, exit_row=exit_row, exit_col=exit_col)
+
+    # 4. `stage` transmissions; the Empty/LoF maps only lose the cells picked along the way.
+    lof = line_of_fire(state)
+
+    def spawn(k, carry):
+        trans, empty = carry
+        return spawn_into(key, trans, empty, lof, rng.SPAWN_STAGE, k, False, False)
+
+    trans, _ = lax.fori_loop(0, state.stage, spawn, (state.transmissions, empty_cells(state)))
+    return state.replace(transmissions=trans)
+
+
+def new_game(key) -> EnvState:
+    """Reset of section 2.5: corner, starting bonus, stage 1 with sched_interval 12, generated."""
+    corner, bonus = rng.reset_draws(key)
+    corners = jnp.asarray(_CORNERS)
+    player = initial_player().replace(
+        row=corners[corner, 0], col=corners[corner, 1],
+        credits=jnp.where(bonus == 0, BONUS_CREDITS, 0).astype(I32),
+        energy=jnp.where(bonus == 1, BONUS_ENERGY, 0).astype(I32),
+        data_siphons=jnp.where(bonus == 2, BONUS_SIPHONS, 0).astype(I32),
+    )
+    state = blank_state().replace(
+        player=player, stage=I32(1), sched_interval=I32(INITIAL_SCHED_INTERVAL)
+    )
+    return generate_stage(key, state)

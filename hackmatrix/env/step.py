@@ -1,0 +1,123 @@
+"""The public game API: reset and the one-step pipeline of GAME_RULES section 4.1.
+
+Stepping a state that is already done (dead, won, or ended by an invalid action) is treated like
+an invalid action: the state is returned unchanged with done=True, reward 0 and all 15 reward
+components 0. The wrapper auto-resets, so a trainer never does this.
+"""
+
+import jax.numpy as jnp
+from jax import lax
+
+from hackmatrix.env.actions import direction_action
+from hackmatrix.env.bfs import exit_distance
+from hackmatrix.env.constants import (
+    MAX_HP,
+    NUM_ACTIONS,
+    NUM_DIRECTIONS,
+    NUM_STAGES,
+    PROGRAM_ACTION_OFFSET,
+    SIPHON_ACTION,
+    WAIT_ACTION,
+    WARP_ACTION,
+)
+from hackmatrix.env.enemy_turn import enemy_turn
+from hackmatrix.env.generation import generate_stage, new_game
+from hackmatrix.env.mask import action_mask
+from hackmatrix.env.observation import observe
+from hackmatrix.env.params import EnvParams
+from hackmatrix.env.programs import apply_program
+from hackmatrix.env.rewards import StepEvents, calculate_reward
+from hackmatrix.env.siphon import apply_siphon, siphon_quality
+from hackmatrix.env.state import EnvState
+
+I32 = jnp.int32
+_FALSE = jnp.bool_(False)
+
+
+def reset(key, params: EnvParams = EnvParams()):
+    """Start a new game (section 2.5); return (obs float32[1545], state)."""
+    del params
+    state = new_game(key)
+    return observe(state), state
+
+
+def _outcome(state, kills, picked, exit_reached, turn_ends, found=_FALSE, mc=I32(0), me=I32(0)):
+    return state, (jnp.asarray(kills, I32), jnp.asarray(picked, bool),
+                   jnp.asarray(exit_reached, bool), jnp.asarray(turn_ends, bool),
+                   jnp.asarray(found, bool), jnp.asarray(mc, I32), jnp.asarray(me, I32))
+
+
+def _direction_branch(key, state, action):
+    del key
+    state, kills, picked, exit_reached = direction_action(
+        state, jnp.clip(action, 0, NUM_DIRECTIONS - 1))
+    return _outcome(state, kills, picked, exit_reached, ~exit_reached)
+
+
+def _siphon_branch(key, state, action):
+    del key, action
+    found, missed_credits, missed_energy = siphon_quality(state)
+    state = apply_siphon(state)
+    return _outcome(state, 0, False, False, True, found, missed_credits, missed_energy)
+
+
+def _program_branch(key, state, action):
+    state, kills = apply_program(key, state, jnp.maximum(action - PROGRAM_ACTION_OFFSET, 0))
+    on_exit = (state.player.row == state.exit_row) & (state.player.col == state.exit_col)
+    return _outcome(state, kills, False, (action == WARP_ACTION) & on_exit,
+                    action == WAIT_ACTION)
+
+
+def _complete_stage(key, state: EnvState) -> EnvState:
+    """CompleteStage of section 4.4: heal 1, then the next stage or the victory."""
+    state = state.replace(player=state.player.replace(
+        hp=jnp.minimum(MAX_HP, state.player.hp + 1)))
+
+    def next_stage(s):
+        stage = s.stage + 1
+        return generate_stage(key, s.replace(stage=stage, sched_interval=13 - stage))
+
+    return lax.cond(state.stage < NUM_STAGES, next_stage,
+                    lambda s: s.replace(won=jnp.bool_(True)), state)
+
+
+def _valid_step(key, state: EnvState, action):
+    """Run the section 4.1 pipeline for a masked-valid action; return (state, events)."""
+    d0 = exit_distance(state)
+    kind = jnp.where(action < NUM_DIRECTIONS, 0, jnp.where(action == SIPHON_ACTION, 1, 2))
+    after, (kills, picked, exit_reached, turn_ends, found, mc, me) = lax.switch(
+        kind, (_direction_branch, _siphon_branch, _program_branch), key, state, action)
+    phase = jnp.where(exit_reached, 1, jnp.where(turn_ends, 2, 0))
+    after = lax.switch(phase, (lambda k, s: s, _complete_stage, enemy_turn), key, after)
+    after = after.replace(done=(after.player.hp == 0) | after.won)
+    events = StepEvents(
+        action=jnp.asarray(action, I32), d0=jnp.asarray(d0, I32), kills=kills, picked=picked,
+        completed=exit_reached, won=after.won & ~state.won, siphon_found=found,
+        missed_credits=mc, missed_energy=me, valid=jnp.bool_(True),
+    )
+    return after, events
+
+
+def _invalid_step(key, state: EnvState, action):
+    """[D7] invalid action (or an already-done state): unchanged but done, no reward."""
+    del key
+    zero = I32(0)
+    events = StepEvents(
+        action=jnp.asarray(action, I32), d0=zero, kills=zero, picked=_FALSE, completed=_FALSE,
+        won=_FALSE, siphon_found=_FALSE, missed_credits=zero, missed_energy=zero, valid=_FALSE,
+    )
+    return state.replace(done=jnp.bool_(True)), events
+
+
+def step(key, state: EnvState, action, params: EnvParams = EnvParams()):
+    """Apply one action; return (state, obs float32[1545], reward float32, done bool, breakdown).
+
+    `breakdown` maps each of the 15 constants.REWARD_KEYS to a float32 scalar summing to `reward`.
+    """
+    del params
+    action = jnp.asarray(action, I32)
+    in_range = (action >= 0) & (action < NUM_ACTIONS)
+    valid = in_range & action_mask(state)[jnp.clip(action, 0, NUM_ACTIONS - 1)] & ~state.done
+    after, events = lax.cond(valid, _valid_step, _invalid_step, key, state, action)
+    reward, breakdown = calculate_reward(state, after, events)
+    return after, observe(after), reward, after.done, breakdown

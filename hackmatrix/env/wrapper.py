@@ -1,0 +1,115 @@
+"""A gymnax-style wrapper around reset/step: auto-reset, truncation and episode statistics."""
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.mask import action_mask as env_action_mask
+from hackmatrix.env.params import EnvParams
+from hackmatrix.env.state import EnvState
+from hackmatrix.env.step import reset as env_reset
+from hackmatrix.env.step import step as env_step
+
+
+@struct.dataclass
+class WrapperState:
+    """The game state plus the running return and length of the current episode."""
+
+    env_state: EnvState
+    episode_return: jnp.ndarray  # float32
+    episode_length: jnp.ndarray  # int32
+
+
+class Discrete:
+    """A discrete action space {0, ..., n-1}."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.shape = ()
+        self.dtype = jnp.int32
+
+    def sample(self, key) -> jnp.ndarray:
+        """Draw a uniform action (ignores the mask)."""
+        return jax.random.randint(key, (), 0, self.n, dtype=self.dtype)
+
+    def contains(self, x) -> jnp.ndarray:
+        """Return whether x is a valid action index."""
+        return (x >= 0) & (x < self.n)
+
+
+class Box:
+    """A float32 box observation space."""
+
+    def __init__(self, low: float, high: float, shape: tuple):
+        self.low = low
+        self.high = high
+        self.shape = shape
+        self.dtype = jnp.float32
+
+
+def _select(pred, a, b):
+    return jax.tree.map(lambda x, y: jnp.where(pred, x, y), a, b)
+
+
+class HackMatrixEnv:
+    """The HackMatrix game as a gymnax-style environment with auto-reset on done or truncation."""
+
+    name = "HackMatrix-v0"
+    num_actions = NUM_ACTIONS
+
+    @property
+    def default_params(self) -> EnvParams:
+        """Return the default EnvParams."""
+        return EnvParams()
+
+    def reset(self, key, params: EnvParams | None = None):
+        """Start a new game; return (obs float32[1545], WrapperState)."""
+        params = self.default_params if params is None else params
+        obs, env_state = env_reset(key, params)
+        return obs, WrapperState(env_state=env_state, episode_return=jnp.float32(0.0),
+                                 episode_length=jnp.int32(0))
+
+    def step(self, key, state: WrapperState, action, params: EnvParams | None = None):
+        """Step and auto-reset; return (obs, state, reward, done, info).
+
+        On done or truncation the returned obs/state are a fresh game reset from a key split off
+        `key`. `done` includes truncation (`info["truncated"]`). `info` holds the 15 reward
+        components, the stepped state's stage/score/hp (before any auto-reset) and the finished
+        episode's return/length/final stage/won (meaningful where done).
+        """
+        params = self.default_params if params is None else params
+        key_step, key_reset = jax.random.split(key)
+        env_state, obs, reward, done, breakdown = env_step(
+            key_step, state.env_state, action, params)
+        episode_return = state.episode_return + reward
+        episode_length = state.episode_length + 1
+        truncated = ~done & (episode_length >= params.max_steps_in_episode)
+        finished = done | truncated
+        reset_obs, reset_state = self.reset(key_reset, params)
+        stepped = WrapperState(env_state=env_state, episode_return=episode_return,
+                               episode_length=episode_length)
+        info = dict(breakdown)
+        info.update(
+            stage=env_state.stage, score=env_state.player.score, hp=env_state.player.hp,
+            episode_return=episode_return, episode_length=episode_length,
+            episode_final_stage=env_state.stage, episode_won=env_state.won, truncated=truncated,
+        )
+        next_obs = jnp.where(finished, reset_obs, obs)
+        next_state = _select(finished, reset_state, stepped)
+        return next_obs, next_state, reward, finished, info
+
+    def action_mask(self, state) -> jnp.ndarray:
+        """Return bool[28] valid actions of a WrapperState (or a bare EnvState)."""
+        env_state = state.env_state if isinstance(state, WrapperState) else state
+        return env_action_mask(env_state)
+
+    def action_space(self, params: EnvParams | None = None) -> Discrete:
+        """Return the 28-action discrete space."""
+        del params
+        return Discrete(NUM_ACTIONS)
+
+    def observation_space(self, params: EnvParams | None = None) -> Box:
+        """Return the float32[1545] observation space (features lie in [0, inf), mostly [0, 1])."""
+        del params
+        return Box(0.0, jnp.inf, (OBS_SIZE,))

@@ -1,0 +1,78 @@
+"""The JSONL sink: one JSON object per update, appended to a file in the run directory.
+
+Each line is `{"step": <update>, "time": <unix seconds>, "<metric>": <value>, ...}`. NONFINITE
+policy "keep": standard JSON has no NaN/inf, so a non-finite value is written as null (the key is
+kept, the pipeline reports it). On resume, lines after `start_step` (logged after the checkpoint
+the run resumes from) are removed first, so the file never holds a step twice.
+"""
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from hackmatrix.errors import SinkError
+from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
+
+log = logging.getLogger(__name__)
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Read back a metrics file written by this sink (one dict per update)."""
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+class JsonlSink(Sink):
+    """Appends one JSON line per update to `<run dir>/<filename>`; needs no extra."""
+
+    NAME = "jsonl"
+    OPTIONS = {"filename": Option((str,), "metrics.jsonl", "file name inside the run directory")}
+
+    def __init__(self, run_info: RunInfo, **options):
+        super().__init__(run_info, **options)
+        self.path = run_info.directory / self.options["filename"]
+        require_new_or_resumed(run_info.directory, self.NAME, run_info.resumed)
+        if run_info.resumed:
+            self._truncate_after(run_info.start_step)
+        elif self.path.exists():
+            raise SinkError(
+                f"{self.path} already exists; resume that run or start the new one in a new "
+                "run directory"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_sink_state(run_info.directory, self.NAME, {"filename": self.options["filename"]})
+        self._file = open(self.path, "a", buffering=1)
+
+    def _truncate_after(self, start_step: int) -> None:
+        """Drop the lines logged after the resume point (atomically)."""
+        if not self.path.exists():
+            return
+        rows = read_jsonl(self.path)
+        kept = [row for row in rows if row["step"] <= start_step]
+        removed = len(rows) - len(kept)
+        if removed:
+            log.warning("jsonl: removed %d line(s) logged after update %d, which the resumed "
+                        "run logs again", removed, start_step)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
+        os.replace(tmp, self.path)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        """Append one line."""
+        row = {"step": step, "time": round(time.time(), 3)}
+        row.update({k: (v if math.isfinite(v) else None) for k, v in metrics.items()})
+        self._file.write(json.dumps(row, allow_nan=False) + "\n")
+
+    def flush(self) -> None:
+        """Flush the file to the OS."""
+        self._file.flush()
+
+    def close(self, status: str) -> None:
+        """Close the file."""
+        if not self._file.closed:
+            self._file.close()

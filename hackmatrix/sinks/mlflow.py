@@ -1,0 +1,168 @@
+"""The MLflow sink: one experiment, one MLflow run per training run, one batched call per update.
+
+Default tracking store: the embedded `sqlite:///mlflow.db` (relative to the working directory);
+any tracking URI works, a server included. Params = the flattened config (values cut to MLflow's
+6000 characters). Metric and param names (two separate name spaces) are made valid for MLflow (characters other than
+alphanumerics, `_ - . : /` and space become `_`); two names that would become the same MLflow name
+are a collision: the later one gets a `_2`, `_3`... suffix and a warning, and the mapping is kept in
+sinks_state.json so that a resumed run uses the same names. Checkpoints go to the run's artifacts
+under `artifact_path`. NONFINITE policy "keep": MLflow stores NaN as NaN and +-inf as +-1.8e308.
+
+Resume: the MLflow run id is kept in sinks_state.json; a resumed run reopens that run.
+"""
+
+import logging
+import posixpath
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from hackmatrix.errors import SinkError
+from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
+
+log = logging.getLogger(__name__)
+
+MAX_PARAM_VALUE = 6000
+MAX_NAME = 250
+BATCH_METRICS = 1000
+BATCH_PARAMS = 100
+_INVALID = re.compile(r"[^A-Za-z0-9_\-. :/]")
+RUN_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
+
+
+class MlflowNames:
+    """Maps hackmatrix names to valid, distinct MLflow names, remembering every choice."""
+
+    def __init__(self, known: Mapping[str, str] | None = None):
+        self.names: dict[str, str] = dict(known or {})
+        self._owner = {mlflow_name: name for name, mlflow_name in self.names.items()}
+        self.changed = False
+
+    @staticmethod
+    def valid_form(name: str) -> str:
+        """`name` with invalid characters replaced and path-like oddities removed."""
+        form = _INVALID.sub("_", name)[:MAX_NAME]
+        if form.startswith("/") or posixpath.normpath(form) != form:
+            form = form.replace("/", "_")
+        return form
+
+    def __call__(self, name: str) -> str:
+        """The MLflow name of `name` (assigned on first use)."""
+        known = self.names.get(name)
+        if known is not None:
+            return known
+        base = self.valid_form(name)
+        candidate, suffix = base, 2
+        while candidate in self._owner:
+            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        if candidate != base:
+            log.warning("mlflow: %r and %r both become %r in MLflow; logging %r as %r",
+                        self._owner[base], name, base, name, candidate)
+        self.names[name] = candidate
+        self._owner[candidate] = name
+        self.changed = True
+        return candidate
+
+
+class MlflowSink(Sink):
+    """Logs to an MLflow tracking store (pip install 'hackmatrix[mlflow]')."""
+
+    NAME = "mlflow"
+    REQUIRES = ("mlflow",)
+    EXTRA = "mlflow"
+    OPTIONS = {
+        "tracking_uri": Option((str,), "sqlite:///mlflow.db", "tracking store or server URI"),
+        "experiment": Option((str,), "hackmatrix", "experiment name (created if missing)"),
+        "run_name": Option((str, type(None)), None, "MLflow run name (default: the run's name)"),
+        "artifact_location": Option((str, type(None)), None,
+                                    "artifact root of a newly created experiment"),
+        "artifact_path": Option((str,), "checkpoints", "artifact folder of checkpoints"),
+        "tags": Option((dict,), {}, "extra run tags"),
+    }
+
+    def __init__(self, run_info: RunInfo, **options):
+        super().__init__(run_info, **options)
+        from mlflow.entities import Metric, Param
+        from mlflow.exceptions import MlflowException
+        from mlflow.tracking import MlflowClient
+
+        self._Metric, self._Param = Metric, Param
+        uri = self.options["tracking_uri"]
+        self.client = MlflowClient(tracking_uri=uri)
+        state = require_new_or_resumed(run_info.directory, self.NAME, run_info.resumed)
+        self.names = MlflowNames(state.get("names"))
+        self.param_names = MlflowNames(state.get("param_names"))
+        if state.get("run_id"):
+            self.run_id = state["run_id"]
+            try:
+                self.client.get_run(self.run_id)
+            except MlflowException as err:
+                raise SinkError(
+                    f"mlflow: run {self.run_id} (from sinks_state.json) is not in the tracking "
+                    f"store {uri}; use the tracking_uri it was logged to ({state.get('tracking_uri')})"
+                ) from err
+            self.client.update_run(self.run_id, status="RUNNING")
+            self.client.set_tag(self.run_id, "hackmatrix.resumed_at_update",
+                                str(run_info.start_step))
+        else:
+            self.run_id = self._create_run(run_info)
+        self._save_state()
+
+    def _create_run(self, run_info: RunInfo) -> str:
+        experiment = self.client.get_experiment_by_name(self.options["experiment"])
+        if experiment is None:
+            experiment_id = self.client.create_experiment(
+                self.options["experiment"], artifact_location=self.options["artifact_location"]
+            )
+        elif experiment.lifecycle_stage != "active":
+            raise SinkError(f"mlflow: experiment {self.options['experiment']!r} is deleted; "
+                            "restore it or choose another experiment name")
+        else:
+            experiment_id = experiment.experiment_id
+        tags = {"hackmatrix.run_id": run_info.run_id, **{
+            str(k): str(v) for k, v in self.options["tags"].items()}}
+        if run_info.git_commit:
+            tags["mlflow.source.git.commit"] = run_info.git_commit
+        run = self.client.create_run(
+            experiment_id, run_name=self.options["run_name"] or run_info.name, tags=tags
+        )
+        params = [self._Param(self.param_names(str(k)), str(v)[:MAX_PARAM_VALUE])
+                  for k, v in run_info.config.items()]
+        for start in range(0, len(params), BATCH_PARAMS):
+            self.client.log_batch(run.info.run_id, params=params[start:start + BATCH_PARAMS])
+        return run.info.run_id
+
+    def _save_state(self) -> None:
+        write_sink_state(self.run_info.directory, self.NAME, {
+            "run_id": self.run_id,
+            "tracking_uri": self.options["tracking_uri"],
+            "experiment": self.options["experiment"],
+            "names": self.names.names,
+            "param_names": self.param_names.names,
+        })
+        self.names.changed = False
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        """One log_batch call with every scalar of the update."""
+        timestamp = int(time.time() * 1000)
+        batch = [self._Metric(self.names(k), v, timestamp, step) for k, v in metrics.items()]
+        for start in range(0, len(batch), BATCH_METRICS):
+            self.client.log_batch(self.run_id, metrics=batch[start:start + BATCH_METRICS])
+        if self.names.changed:
+            self._save_state()
+
+    def log_artifact(self, path: str | Path) -> None:
+        """Copy a checkpoint file or directory into the run's artifacts."""
+        path = Path(path)
+        folder = self.options["artifact_path"]
+        if path.is_dir():
+            self.client.log_artifacts(self.run_id, str(path), f"{folder}/{path.name}")
+        else:
+            self.client.log_artifact(self.run_id, str(path), folder)
+
+    def close(self, status: str) -> None:
+        """Mark the run FINISHED, KILLED (interrupted) or FAILED."""
+        self.client.set_terminated(self.run_id, status=RUN_STATUS[status])
+        self._save_state()

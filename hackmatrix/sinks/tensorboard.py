@@ -1,0 +1,83 @@
+"""The TensorBoard sink: scalars and hyperparameters in `<run dir>/<subdir>`, one run.
+
+Scalars are written with TensorBoard's own event writer (no TensorFlow or PyTorch needed) and
+flushed after every update. The flattened config is written once, as the hparams of this same run
+(TensorBoard's HParams tab), not as a separate timestamped run. NONFINITE policy "keep": NaN/inf
+are stored as float32 NaN/inf, which TensorBoard shows as such. Values are stored as float32
+(`simple_value`), TensorBoard's scalar precision.
+
+Resume: a START session-log event at step start_step + 1 makes TensorBoard's readers discard any
+point logged after the checkpoint the run resumes from, so the resumed steps never appear twice.
+"""
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
+
+
+def hparam_value(value):
+    """TensorBoard hparams take bool, int, float or str; anything else is shown as text."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+class TensorBoardSink(Sink):
+    """Writes TensorBoard event files (pip install 'hackmatrix[tensorboard]')."""
+
+    NAME = "tensorboard"
+    REQUIRES = ("tensorboard",)
+    EXTRA = "tensorboard"
+    OPTIONS = {
+        "subdir": Option((str,), "tensorboard", "directory inside the run directory"),
+        "hparams": Option((bool,), True, "record the flattened config as hyperparameters"),
+    }
+
+    def __init__(self, run_info: RunInfo, **options):
+        super().__init__(run_info, **options)
+        from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+        from tensorboard.compat.proto.summary_pb2 import Summary
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        self._Event, self._Summary = Event, Summary
+        require_new_or_resumed(run_info.directory, self.NAME, run_info.resumed)
+        self.logdir = Path(run_info.directory) / self.options["subdir"]
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        self._writer = EventFileWriter(str(self.logdir))
+        if run_info.resumed:
+            self._writer.add_event(Event(
+                wall_time=time.time(), step=run_info.start_step + 1,
+                session_log=SessionLog(status=SessionLog.START),
+            ))
+        elif self.options["hparams"]:
+            self._write_hparams(run_info)
+        self._writer.flush()
+        write_sink_state(run_info.directory, self.NAME, {"subdir": self.options["subdir"]})
+
+    def _write_hparams(self, run_info: RunInfo) -> None:
+        from tensorboard.plugins.hparams import summary_v2
+
+        hparams = {key: hparam_value(value) for key, value in run_info.config.items()}
+        if run_info.git_commit:
+            hparams.setdefault("git_commit", run_info.git_commit)
+        summary = summary_v2.hparams_pb(hparams, trial_id=run_info.name)
+        self._writer.add_event(self._Event(wall_time=time.time(), step=0, summary=summary))
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        """Write one event holding every scalar of the update, then flush."""
+        summary = self._Summary(value=[
+            self._Summary.Value(tag=key, simple_value=value) for key, value in metrics.items()
+        ])
+        self._writer.add_event(self._Event(wall_time=time.time(), step=step, summary=summary))
+        self._writer.flush()
+
+    def flush(self) -> None:
+        """Flush the event file."""
+        self._writer.flush()
+
+    def close(self, status: str) -> None:
+        """Flush and close the event file."""
+        self._writer.close()

@@ -1,0 +1,59 @@
+"""Shared fixtures of the trainer tests: a tiny contextual bandit with the env's interface."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+from flax import struct
+
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+
+# Action 0 would pay the most but is never valid: a policy that ignores the mask learns it.
+FORBIDDEN, FORBIDDEN_REWARD = 0, 2.0
+# The rewarded action depends on the context bit in obs[0].
+GOOD_ACTION = (3, 7)
+
+
+@struct.dataclass
+class ProbeState:
+    """The context bit of the current one-step episode."""
+
+    context: jnp.ndarray
+
+
+class ProbeEnv:
+    """One-step episodes: reward 1 for GOOD_ACTION[context], 2 for the masked action, else 0."""
+
+    def _obs(self, context):
+        return jnp.zeros((OBS_SIZE,), jnp.float32).at[0].set(context.astype(jnp.float32))
+
+    def reset(self, key, params):
+        """Draw a context."""
+        context = jax.random.bernoulli(key).astype(jnp.int32)
+        return self._obs(context), ProbeState(context=context)
+
+    def action_mask(self, state):
+        """Every action but FORBIDDEN."""
+        return jnp.arange(NUM_ACTIONS) != FORBIDDEN
+
+    def step(self, key, state, action, params):
+        """Pay the reward and auto-reset."""
+        good = jnp.asarray(GOOD_ACTION)[state.context]
+        reward = jnp.where(action == good, 1.0, jnp.where(action == FORBIDDEN,
+                                                          FORBIDDEN_REWARD, 0.0))
+        obs, new_state = self.reset(key, params)
+        info = {"episode_return": reward}
+        return obs, new_state, reward, jnp.bool_(True), info
+
+
+def probe_reduce(info, actions, stats, learning_rate):
+    """A minimal reduction for the probe: mean reward, the PPO stats and the rate."""
+    out = {k: v.mean() for k, v in stats.items()}
+    out["mean_reward"] = info["reward"].mean()
+    out["learning_rate"] = learning_rate
+    return out
+
+
+@pytest.fixture
+def probe_env():
+    """A fresh probe env and its (unused) params."""
+    return ProbeEnv(), None
