@@ -140,7 +140,7 @@ def restore(path, target, header=None, payload=None):
     for (key_path, w), g in zip(want, got, strict=True):
         g = np.asarray(g)
         if tuple(w.shape) != g.shape or np.dtype(w.dtype) != g.dtype:
-            name = jax.tree_util.keystr(key_path)
+            name = jax.tree_util.keystr(key_path, simple=True, separator=".")
             raise CheckpointError(
                 f"checkpoint '{path}' is incompatible with this run: {name} is "
                 f"{g.dtype}{list(g.shape)} there, {np.dtype(w.dtype)}{list(w.shape)} here")

@@ -20,11 +20,16 @@ import numpy as np
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, to_dict
-from hackmatrix.core.parallel import check_divisible, compile_functions, make_mesh, place
+from hackmatrix.core.parallel import (
+    check_divisible,
+    compile_for_config,
+    compile_trainer,
+    make_mesh,
+    place,
+)
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.resume import ResumePoint
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
-from hackmatrix.core.train import make_train
 from hackmatrix.errors import HackmatrixError
 from hackmatrix.metrics import MetricsPipeline, unstack_updates
 from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
@@ -77,6 +82,8 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
 
     `config` is the loaded config (auto-scaled here for a new run); for a resumed run it is the
     checkpoint's config with any allowed overrides applied (see `hackmatrix.core.resume`).
+    `devices` defaults to every device; `trainer` (from `make_train`) replaces the real game,
+    e.g. by a probe environment.
     """
     is_main = jax.process_index() == 0
     specs = validate_sink_specs(list(config.sinks))
@@ -87,22 +94,22 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
             log(describe_auto_scale(config))
     check_divisible(config.env.num_envs, mesh)
 
-    trainer = trainer or make_train(config)
-    key = jax.random.PRNGKey(config.run.seed)
-    log(f"compiling the training chunk ({trainer.chunk_size} updates of "
-        f"{config.env.num_envs} envs x {config.ppo.num_steps} steps on {mesh.devices.size} "
-        f"device(s), {jax.default_backend()})...")
+    log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
+        f"steps, up to {config.run.updates_per_chunk} updates per chunk, on "
+        f"{mesh.devices.size} {jax.default_backend()} device(s))...")
     start = time.monotonic()
-    init, chunk, shapes, shardings = compile_functions(trainer, mesh, key)
+    compiled = (compile_for_config(config, mesh) if trainer is None
+                else compile_trainer(trainer, mesh))
+    trainer = compiled.trainer
 
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
-        runner = init(key)
+        runner = compiled.init(jax.random.PRNGKey(config.run.seed))
         update = 0
     else:
         run_dir, info = resume.run_dir, resume.run_info
-        runner = place(ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload),
-                       shardings)
+        runner = place(ckpt.restore(resume.checkpoint, compiled.shapes, resume.header,
+                                    resume.payload), compiled.shardings)
         update = int(resume.header["update"])
     log(f"compiled in {time.monotonic() - start:.1f}s")
 
@@ -112,7 +119,7 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
                        start_step=update, total_updates=trainer.num_updates)
     sinks = create_sinks(specs, run_info) if is_main else []
     pipeline = MetricsPipeline(sinks, health=config.health)
-    session = _Session(config, trainer, chunk, runner, update, run_dir, info, pipeline, log,
+    session = _Session(config, trainer, compiled.chunk, runner, update, run_dir, info, pipeline, log,
                        resume.checkpoint if resume else None)
     status = "failed"
     try:

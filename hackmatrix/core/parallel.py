@@ -7,11 +7,16 @@ minibatch). With `jax.distributed.initialize()` the mesh spans every host's devi
 code runs on a TPU pod or GPU cluster.
 """
 
+import dataclasses
+import functools
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from hackmatrix.core.train import make_train
 from hackmatrix.errors import ConfigError
 
 AXIS = "data"
@@ -53,13 +58,19 @@ def place(host_tree, shardings):
     return jax.tree.map(one, host_tree, shardings)
 
 
-def compile_functions(trainer, mesh: Mesh, key):
-    """Return (init, chunk): `init(key)` and `chunk(runner, n)` jitted over the mesh.
+class Compiled(NamedTuple):
+    """A trainer with its functions compiled for one mesh."""
 
-    `chunk` donates its runner argument and is compiled ahead of time, so the first call is not
-    slower than the others.
-    """
-    shapes = jax.eval_shape(trainer.init, key)
+    trainer: object
+    init: object  # init(key) -> RunnerState, sharded over the mesh
+    chunk: object  # chunk(runner, n) -> (runner, metrics); donates runner
+    shapes: object  # RunnerState of ShapeDtypeStructs
+    shardings: object  # RunnerState of NamedShardings
+
+
+def compile_trainer(trainer, mesh: Mesh) -> Compiled:
+    """Jit init and compile the chunk ahead of time over the mesh (the first call is not slow)."""
+    shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     shardings = runner_shardings(shapes, mesh)
     replicated = NamedSharding(mesh, PartitionSpec())
     init = jax.jit(trainer.init, out_shardings=shardings)
@@ -67,6 +78,23 @@ def compile_functions(trainer, mesh: Mesh, key):
                     out_shardings=(shardings, replicated), donate_argnums=0)
     arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
                               shapes, shardings)
-    compiled = chunk.lower(arg_shapes, jax.ShapeDtypeStruct((), jnp.int32,
-                                                            sharding=replicated)).compile()
-    return init, compiled, shapes, shardings
+    n_shape = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
+    return Compiled(trainer, init, chunk.lower(arg_shapes, n_shape).compile(), shapes, shardings)
+
+
+def compile_for_config(config, mesh: Mesh) -> Compiled:
+    """Return the compiled trainer of a config, reusing it for configs that compile the same.
+
+    Only the sections that shape the computation form the cache key, so a resumed run, a rerun
+    with other sinks or checkpoint settings, or a benchmark sweep in one process compiles once.
+    """
+    key = dataclasses.replace(
+        config, run=type(config.run)(updates_per_chunk=config.run.updates_per_chunk),
+        checkpoint=type(config.checkpoint)(), health=type(config.health)(), sinks=(),
+        explicit=frozenset(), autoscaled=())
+    return _compile_cached(key, mesh)
+
+
+@functools.lru_cache(maxsize=4)
+def _compile_cached(config, mesh):
+    return compile_trainer(make_train(config), mesh)

@@ -1,7 +1,13 @@
-"""EnemyTurn of GAME_RULES.md section 4.6: hatching, enemy actions, spawns, resets, snapshot."""
+"""EnemyTurn of GAME_RULES.md section 4.6: hatching, enemy actions, spawns, resets, snapshot.
 
+Written for speed under vmap on CPU, where sorts, wide gathers and `lax.cond` (a select of the
+whole state) are the expensive operations: the STEP skip is threaded through as a mask instead
+of a branch, the acting order is drawn by repeated minimum search instead of an argsort, and
+rarely needed work runs inside `_lazy`, which costs nothing when no env of the batch needs it.
+"""
+
+import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from hackmatrix.env import rng
@@ -9,44 +15,59 @@ from hackmatrix.env.constants import ENEMY_MAX_HP, ENEMY_STEPS, MAX_ENEMIES, MAX
 from hackmatrix.env.entities import remove, valid_slots
 from hackmatrix.env.generation import empty_cells, line_of_fire, spawn_into
 from hackmatrix.env.movement import enemy_bits, move_context, step_enemy
-from hackmatrix.env.state import EnvState
+from hackmatrix.env.state import EnvState, empty_transmissions
 from hackmatrix.env.undo import push_snapshot
 
 I32 = jnp.int32
-_MAX_HP = np.array(ENEMY_MAX_HP, np.int32)
-_STEPS = np.array(ENEMY_STEPS, np.int32)
-_SUBSTEPS = int(_STEPS.max())
+_SUBSTEPS = max(ENEMY_STEPS)
 
 
-def hatch_transmissions(state: EnvState) -> EnvState:
+def _per_type(types, table):
+    """table[types] as a chain of selects (a gather costs far more under vmap on CPU)."""
+    out = jnp.zeros_like(types)
+    for enemy_type, value in enumerate(table):
+        out = jnp.where(types == enemy_type, value, out)
+    return out
+
+
+def _lazy(pred, fn, x):
+    """Return fn(x) where `pred`, else x; under vmap fn runs only if some env needs it."""
+    return lax.while_loop(lambda c: c[0], lambda c: (jnp.zeros_like(c[0]), fn(c[1])), (pred, x))[1]
+
+
+def hatch_transmissions(state: EnvState, enabled=True) -> EnvState:
     """Step (1): transmissions with timer <= 1 become enemies (appended in list order), others tick.
 
-    A hatched enemy has max HP, disabled = 1 and the transmission's flags; enemies beyond
-    MAX_ENEMIES are dropped [D5] (the transmission is still consumed).
+    A hatched enemy has max HP, disabled = 1, stunned False and the transmission's flags; enemies
+    beyond MAX_ENEMIES are dropped [D5] (the transmission is still consumed).
     """
     trans, enemies = state.transmissions, state.enemies
-    live = valid_slots(trans)
+    live = valid_slots(trans) & enabled
     hatch = live & (trans.timer <= 1)
+    ticking = live & ~hatch
+    # One scatter of all fields at once: slot count + rank among the hatching, or dropped.
     slot = jnp.where(hatch, enemies.count + jnp.cumsum(hatch) - 1, MAX_ENEMIES)
-
-    def put(field, values):
-        return field.at[slot].set(values.astype(field.dtype), mode="drop")
-
+    fields = ("type", "row", "col", "hp", "disabled", "from_scheduled", "from_siphon")
+    current = jnp.stack([getattr(enemies, f).astype(I32) for f in fields])
+    hatched = jnp.stack([
+        trans.enemy_type, trans.row, trans.col, _per_type(trans.enemy_type, ENEMY_MAX_HP),
+        jnp.ones_like(trans.timer), trans.from_scheduled.astype(I32),
+        trans.from_siphon.astype(I32),
+    ])
+    merged = current.at[:, slot].set(hatched, mode="drop")
     enemies = enemies.replace(
         count=jnp.minimum(enemies.count + hatch.sum(), MAX_ENEMIES).astype(I32),
-        type=put(enemies.type, trans.enemy_type),
-        row=put(enemies.row, trans.row),
-        col=put(enemies.col, trans.col),
-        hp=put(enemies.hp, jnp.asarray(_MAX_HP)[trans.enemy_type]),
-        disabled=put(enemies.disabled, jnp.ones_like(trans.timer)),
-        from_scheduled=put(enemies.from_scheduled, trans.from_scheduled),
-        from_siphon=put(enemies.from_siphon, trans.from_siphon),
+        **{f: merged[i].astype(getattr(enemies, f).dtype) for i, f in enumerate(fields)},
     )
-    trans = remove(trans.replace(timer=jnp.where(live & ~hatch, trans.timer - 1, trans.timer)), hatch)
+    trans = trans.replace(timer=jnp.where(ticking, trans.timer - 1, trans.timer))
+    # Usually every live transmission hatches (timers start at 1; only DELAY raises them).
+    all_gone = hatch.any() & ~ticking.any()
+    trans = jax.tree.map(lambda e, t: jnp.where(all_gone, e, t), empty_transmissions(), trans)
+    trans = _lazy(hatch.any() & ticking.any(), lambda t: remove(t, hatch), trans)
     return state.replace(enemies=enemies, transmissions=trans)
 
 
-def _act(key, state: EnvState) -> EnvState:
+def _act(key, state: EnvState, in_turn) -> EnvState:
     """Step (2): every active enemy attacks if adjacent to the player, else moves.
 
     Within a sub-step nobody but the acting enemy changes its own cell and the player never
@@ -58,75 +79,71 @@ def _act(key, state: EnvState) -> EnvState:
     ctx = move_context(state)
     pr, pc = state.player.row, state.player.col
     enemies = state.enemies
-    live = valid_slots(enemies)
+    live = valid_slots(enemies) & in_turn
+    slots = jnp.arange(MAX_ENEMIES)
     attacked = jnp.zeros_like(live)
     hp = state.player.hp
     occ_lo, occ_hi = enemy_bits(enemies)
+    steps = _per_type(enemies.type, ENEMY_STEPS)
     for s in range(_SUBSTEPS):
         eligible = (
-            live & (enemies.disabled == 0) & ~enemies.stunned & ~attacked
-            & (s < jnp.asarray(_STEPS)[enemies.type])
+            live & (enemies.disabled == 0) & ~enemies.stunned & ~attacked & (s < steps)
         )
         adjacent = (jnp.abs(enemies.row - pr) + jnp.abs(enemies.col - pc)) == 1
         attackers = eligible & adjacent
         hp = jnp.maximum(0, hp - attackers.sum()).astype(I32)
         attacked = attacked | attackers
         movers = eligible & ~adjacent
-        u = rng.enemy_order_draws(key, s)
-        # Stable ascending sort of the uniforms, movers first: the permutation restricted to them.
-        order = jnp.argsort(jnp.where(movers, u, 2.0), stable=True)
         n_movers = movers.sum()
+        u = rng.enemy_order_draws(key, s)
 
         def cond(carry, n_movers=n_movers):
             return carry[0] < n_movers
 
-        def body(carry, order=order, n_movers=n_movers):
-            i, enemies, occ_lo, occ_hi = carry
+        def body(carry, u=u, n_movers=n_movers):
+            i, left, enemies, occ_lo, occ_hi = carry
+            # The permutation is the stable ascending sort of u: take the smallest u left,
+            # the lowest slot on a tie.
+            u_min = jnp.where(left, u, 2.0).min()
+            idx = jnp.where(left & (u == u_min), slots, MAX_ENEMIES - 1).min()
             # Finished envs of a vmapped batch run this body too; `active` keeps it cheap.
-            return (i + 1,) + step_enemy(ctx, enemies, occ_lo, occ_hi, order[i], i < n_movers)
+            enemies, occ_lo, occ_hi = step_enemy(ctx, enemies, occ_lo, occ_hi, idx, i < n_movers)
+            return i + 1, left & (slots != idx), enemies, occ_lo, occ_hi
 
-        _, enemies, occ_lo, occ_hi = lax.while_loop(
-            cond, body, (I32(0), enemies, occ_lo, occ_hi)
-        )
+        carry = lax.while_loop(cond, body, (I32(0), movers, enemies, occ_lo, occ_hi))
+        enemies, occ_lo, occ_hi = carry[2:]
     return state.replace(enemies=enemies, player=state.player.replace(hp=hp))
 
 
-def _spawns(key, state: EnvState) -> EnvState:
-    """Steps (3) and (4): the scheduled task and the queued siphon transmissions."""
+def _spawns(key, state: EnvState, in_turn) -> EnvState:
+    """Steps (3) and (4): the scheduled task, then the queued siphon transmissions [D8].
+
+    One loop serves both (iteration 0 is the scheduled spawn when it is due), so a vmapped batch
+    runs max(due + queued) spawns rather than one more. The Empty map only loses the cells picked
+    along the way and LoF ignores transmissions, so both maps are computed once.
+    """
     empty, lof = empty_cells(state), line_of_fire(state)
-    due = ~state.calm & (state.turn >= state.sched_next)
-    trans, empty = spawn_into(
-        key, state.transmissions, empty, lof, rng.SPAWN_SCHEDULED, 0, True, False, due
-    )
-    n_queued = jnp.minimum(state.pending_spawns, MAX_PENDING_SPAWNS)  # [D8]
+    due = in_turn & ~state.calm & (state.turn >= state.sched_next)
+    first = due.astype(I32)
+    total = first + jnp.where(in_turn, jnp.minimum(state.pending_spawns, MAX_PENDING_SPAWNS), 0)
 
     def cond(carry):
-        return carry[0] < n_queued
+        return carry[0] < total
 
     def body(carry):
         k, trans, empty = carry
-        trans, empty = spawn_into(key, trans, empty, lof, rng.SPAWN_SIPHON, k, False, True)
+        scheduled = due & (k == 0)
+        event = jnp.where(scheduled, rng.SPAWN_SCHEDULED, rng.SPAWN_SIPHON)
+        occurrence = jnp.where(scheduled, 0, k - first)
+        trans, empty = spawn_into(key, trans, empty, lof, event, occurrence, scheduled, ~scheduled)
         return k + 1, trans, empty
 
-    _, trans, _ = lax.while_loop(cond, body, (I32(0), trans, empty))
+    _, trans, _ = lax.while_loop(cond, body, (I32(0), state.transmissions, empty))
     return state.replace(
         transmissions=trans,
         sched_next=jnp.where(due, state.turn + state.sched_interval, state.sched_next),
-        pending_spawns=I32(0),
+        pending_spawns=jnp.where(in_turn, 0, state.pending_spawns).astype(I32),
     )
-
-
-def _full_turn(key, state: EnvState) -> EnvState:
-    state = state.replace(turn=state.turn + 1)
-    state = hatch_transmissions(state)
-    state = _act(key, state)
-    state = _spawns(key, state)
-    enemies = state.enemies
-    # (5) Dead slots hold 0 and stay 0, so no validity mask is needed.
-    enemies = enemies.replace(
-        disabled=jnp.maximum(0, enemies.disabled - 1), stunned=jnp.zeros_like(enemies.stunned)
-    )
-    return push_snapshot(state.replace(enemies=enemies))
 
 
 def enemy_turn(key, state: EnvState) -> EnvState:
@@ -134,9 +151,19 @@ def enemy_turn(key, state: EnvState) -> EnvState:
 
     The turn runs to completion even when the player's HP reaches 0.
     """
-    return lax.cond(
-        state.step_pending,
-        lambda k, s: s.replace(step_pending=jnp.bool_(False)),
-        _full_turn,
-        key, state,
+    in_turn = ~state.step_pending
+    state = state.replace(turn=state.turn + in_turn.astype(I32), step_pending=jnp.bool_(False))
+    state = hatch_transmissions(state, in_turn)
+    state = _act(key, state, in_turn)
+    state = _spawns(key, state, in_turn)
+    enemies = state.enemies
+    # (5) Dead slots hold 0 and stay 0, so no validity mask is needed.
+    enemies = enemies.replace(
+        disabled=jnp.where(in_turn, jnp.maximum(0, enemies.disabled - 1), enemies.disabled),
+        stunned=enemies.stunned & ~in_turn,
     )
+    state = state.replace(enemies=enemies)
+    # (6) UNDO snapshot, not when skipped.
+    undo = jax.tree.map(lambda new, old: jnp.where(in_turn, new, old), push_snapshot(state).undo,
+                        state.undo)
+    return state.replace(undo=undo)

@@ -22,6 +22,17 @@ _DC = np.array([d[1] for d in DIR_OFFSETS], np.int32)
 _FAR = 99  # beats any Manhattan distance on the board
 
 
+def _first(mask4):
+    """Index of the first True of a 4-vector (3 when none; callers check `any`)."""
+    return jnp.where(mask4[0], 0, jnp.where(mask4[1], 1, jnp.where(mask4[2], 2, 3)))
+
+
+def _pick(values4, i):
+    """values4[i] for a traced i in 0..3, as selects (cheaper than a gather under vmap)."""
+    return jnp.where(i == 0, values4[0], jnp.where(i == 1, values4[1],
+                     jnp.where(i == 2, values4[2], values4[3])))
+
+
 @struct.dataclass
 class MoveContext:
     """What enemy moves read that stays fixed while the enemies act in one enemy turn."""
@@ -91,15 +102,16 @@ def step_enemy(ctx: MoveContext, enemies: Enemies, occ_lo, occ_hi, idx, active=T
     # 1. FirstStep(Terrain and not Occ).
     found1 = hit1.any()
     # 2. FirstStep(Terrain): taken only if that one neighbour is not in Occ (no other is tried).
-    d2 = jnp.argmax(hit2)
-    ok2 = hit2.any() & ~occ_n[d2]
+    d2 = _first(hit2)
+    ok2 = hit2.any() & ~_pick(occ_n, d2)
     # 3. First Terrain, non-Occ neighbour closest (Manhattan) to the player, even if farther.
-    d3 = jnp.argmin(jnp.where(free_n, jnp.abs(nr - pr) + jnp.abs(nc - pc), _FAR))
+    manhattan = jnp.where(free_n, jnp.abs(nr - pr) + jnp.abs(nc - pc), _FAR)
+    d3 = _first(manhattan == manhattan.min())
 
-    direction = jnp.where(found1, jnp.argmax(hit1), jnp.where(ok2, d2, d3))
+    direction = jnp.where(found1, _first(hit1), jnp.where(ok2, d2, d3))
     moves = active & (found1 | ok2 | free_n.any())
-    new_r = jnp.where(moves, nr[direction], r)
-    new_c = jnp.where(moves, nc[direction], c)
+    new_r = jnp.where(moves, _pick(nr, direction), r)
+    new_c = jnp.where(moves, _pick(nc, direction), c)
 
     # The vacated cell stays occupied when another live enemy is stacked on it.
     stacked = (valid_slots(enemies) & (enemies.row == r) & (enemies.col == c)).sum() > 1

@@ -86,7 +86,8 @@ class HealthMonitor:
 
     CHECKS = ("approx_kl", "clip_frac", "entropy", "stall")
 
-    def __init__(self, config: HealthConfig = HealthConfig()):
+    def __init__(self, config: HealthConfig | None = None):
+        config = config or HealthConfig()
         self.config = config
         self._records = {name: _CheckRecord() for name in self.CHECKS}
         self._episodes: deque[tuple[float, float]] = deque(maxlen=config.stall_window)

@@ -18,6 +18,7 @@ import time
 import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Self
 
 from hackmatrix.metrics.fanout import SinkWorker
 from hackmatrix.metrics.guards import NonFiniteTracker, StepGuard
@@ -25,6 +26,8 @@ from hackmatrix.metrics.health import HealthConfig, HealthMonitor
 from hackmatrix.metrics.host import drop_empty_episodes, to_floats
 from hackmatrix.metrics.naming import apply_naming
 from hackmatrix.sinks.base import STATUSES, Sink
+
+DEFAULT_HEALTH = HealthConfig()
 
 
 def report_to_stderr(message: str) -> None:
@@ -38,7 +41,7 @@ class MetricsPipeline:
     def __init__(
         self,
         sinks: Sequence[Sink],
-        health: HealthConfig = HealthConfig(),
+        health: HealthConfig = DEFAULT_HEALTH,
         queue_size: int = 1024,
         *,
         start_step: int | None = None,
@@ -158,7 +161,7 @@ class MetricsPipeline:
         if self._nonfinite.counts:
             self._report("non-finite values during the run:\n" + self._nonfinite.format_summary())
 
-    def __enter__(self) -> "MetricsPipeline":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -8,6 +8,7 @@ import math
 import sys
 import time
 from collections.abc import Mapping
+from typing import ClassVar
 
 from hackmatrix.errors import ConfigError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
@@ -31,7 +32,7 @@ def format_value(value: float) -> str:
 
 def format_duration(seconds: float) -> str:
     """Seconds as 1h02m, 3m05s or 42s."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     if seconds >= 60:
@@ -43,7 +44,7 @@ class ConsoleSink(Sink):
     """Prints progress and a metrics table to standard output (or standard error)."""
 
     NAME = "console"
-    OPTIONS = {
+    OPTIONS: ClassVar[Mapping[str, Option]] = {
         "every": Option((int,), 10, "print the table every this many updates"),
         "total": Option((int, type(None)), None, "planned updates (default: the run's total)"),
         "keys": Option((list, type(None)), None, "metric names in the table (default: a "
@@ -97,7 +98,7 @@ class ConsoleSink(Sink):
         parts = []
         if self.total:
             fraction = min(step / self.total, 1.0)
-            filled = int(round(fraction * BAR_WIDTH))
+            filled = round(fraction * BAR_WIDTH)
             parts.append(f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {step}/{self.total} "
                          f"{fraction:6.1%}")
         else:

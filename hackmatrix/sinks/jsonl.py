@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from hackmatrix.errors import SinkError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
@@ -31,7 +32,7 @@ class JsonlSink(Sink):
     """Appends one JSON line per update to `<run dir>/<filename>`; needs no extra."""
 
     NAME = "jsonl"
-    OPTIONS = {"filename": Option((str,), "metrics.jsonl", "file name inside the run directory")}
+    OPTIONS: ClassVar[Mapping[str, Option]] = {"filename": Option((str,), "metrics.jsonl", "file name inside the run directory")}
 
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
@@ -46,7 +47,8 @@ class JsonlSink(Sink):
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_sink_state(run_info.directory, self.NAME, {"filename": self.options["filename"]})
-        self._file = open(self.path, "a", buffering=1)
+        # Open for the whole run (closed in close), line-buffered: one write per update.
+        self._file = open(self.path, "a", buffering=1)  # noqa: SIM115
 
     def _truncate_after(self, start_step: int) -> None:
         """Drop the lines logged after the resume point (atomically)."""

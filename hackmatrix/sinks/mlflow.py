@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from hackmatrix.errors import SinkError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
@@ -72,7 +73,7 @@ class MlflowSink(Sink):
     NAME = "mlflow"
     REQUIRES = ("mlflow",)
     EXTRA = "mlflow"
-    OPTIONS = {
+    OPTIONS: ClassVar[Mapping[str, Option]] = {
         "tracking_uri": Option((str,), "sqlite:///mlflow.db", "tracking store or server URI"),
         "experiment": Option((str,), "hackmatrix", "experiment name (created if missing)"),
         "run_name": Option((str, type(None)), None, "MLflow run name (default: the run's name)"),

@@ -5,6 +5,7 @@ A spec is one item of config.yaml's `sinks:` list: a mapping `{type: <name>, <op
 resume state in `sinks_state.json` is kept under the type name.
 """
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -86,10 +87,9 @@ def create_sinks(specs: Sequence[Any], run_info: RunInfo) -> list[Sink]:
             sink = load_sink_class(name)(run_info, **options)
         except Exception as err:
             for other in opened:
-                try:
+                # The open error below is the one to report; a second error closing is noise.
+                with contextlib.suppress(Exception):
                     other.close("failed")
-                except Exception:  # noqa: BLE001 - the open error below is the one to report
-                    pass
             if isinstance(err, (ConfigError, SinkError)):
                 raise
             raise SinkError(f"sink {name!r} failed to open: {type(err).__name__}: {err}") from err

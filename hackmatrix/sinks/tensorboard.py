@@ -13,6 +13,7 @@ point logged after the checkpoint the run resumes from, so the resumed steps nev
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from hackmatrix.sinks.base import Option, RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
@@ -31,7 +32,7 @@ class TensorBoardSink(Sink):
     NAME = "tensorboard"
     REQUIRES = ("tensorboard",)
     EXTRA = "tensorboard"
-    OPTIONS = {
+    OPTIONS: ClassVar[Mapping[str, Option]] = {
         "subdir": Option((str,), "tensorboard", "directory inside the run directory"),
         "hparams": Option((bool,), True, "record the flattened config as hyperparameters"),
     }

@@ -13,6 +13,7 @@ NaN/inf as such.
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from hackmatrix.errors import ConfigError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
@@ -29,7 +30,7 @@ class WandbSink(Sink):
     NAME = "wandb"
     REQUIRES = ("wandb",)
     EXTRA = "wandb"
-    OPTIONS = {
+    OPTIONS: ClassVar[Mapping[str, Option]] = {
         "project": Option((str,), "hackmatrix", "wandb project"),
         "entity": Option((str, type(None)), None, "wandb entity (user or team)"),
         "mode": Option((str,), "offline", "offline, online or disabled",

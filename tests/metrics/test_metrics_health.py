@@ -82,8 +82,8 @@ def test_stall_detector_length_rising_while_return_flat():
     assert [h for h, _ in results[:3]] == [{}, {}, {}]
     health, messages = results[3]
     assert health == {"health/stall_ok": 0.0, "health/all_ok": 0.0}
-    assert messages == ["health check stall failing at update 5: stall = 0.2 "
-                        "(healthy when <= 0.1)"]
+    assert messages == [("health check stall failing at update 5: stall = 0.2 "
+                         "(healthy when <= 0.1)")]
     assert monitor.summary()["stall"]["worst"] == pytest.approx(0.2)
 
 

@@ -64,7 +64,10 @@ def test_naming_rule():
 
 def test_hand_computed_values():
     out = to_floats(jax.jit(reduce_update)(*hand_rollout(), 2.5e-4))
-    approx = lambda x: pytest.approx(x, rel=1e-6, abs=1e-9)  # noqa: E731 - float32 sums
+
+    def approx(x):
+        return pytest.approx(x, rel=1e-6, abs=1e-9)  # float32 sums in XLA's order
+
     assert out["reward/step_penalty"] == approx(-0.01)
     assert out["reward/stage_completion"] == approx(0.5)
     assert out["reward/kills"] == approx(0.5 / 6)
