@@ -12,7 +12,7 @@ _EXPORTS = {
     "make_train": "hackmatrix.core.train",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["Config", "auto_scale_for_batch_size", "load_config", "make_train"]
 
 
 def __getattr__(name):

@@ -126,7 +126,7 @@ def restore(path, target, header=None, payload=None):
     dtypes (a checkpoint from another network, env count or version of the code).
     """
     if payload is None:
-        header, payload = read_header(path)
+        _header, payload = read_header(path)
     try:
         state = serialization.msgpack_restore(payload)
         restored = serialization.from_state_dict(target, state)

@@ -20,6 +20,7 @@ import numpy as np
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, to_dict
+from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
     check_divisible,
     compile_for_config,
@@ -27,10 +28,9 @@ from hackmatrix.core.parallel import (
     make_mesh,
     place,
 )
-from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.resume import ResumePoint
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
-from hackmatrix.errors import HackmatrixError
+from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import MetricsPipeline, unstack_updates
 from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
 
@@ -108,19 +108,24 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
         update = 0
     else:
         run_dir, info = resume.run_dir, resume.run_info
-        runner = place(ckpt.restore(resume.checkpoint, compiled.shapes, resume.header,
-                                    resume.payload), compiled.shardings)
+        host = ckpt.restore(resume.checkpoint, compiled.shapes, resume.header, resume.payload)
         update = int(resume.header["update"])
-    log(f"compiled in {time.monotonic() - start:.1f}s")
+        if int(host.update) != update:
+            raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
+                                  f"says update {update}, its state {int(host.update)}")
+        runner = place(host, compiled.shardings)
+    log(f"ready in {time.monotonic() - start:.1f}s")
 
+    params = flat_dict(config)
+    params.update({f"autoscaled.{k}": f"{old} -> {new}" for k, old, new in config.autoscaled})
     run_info = RunInfo(name=info.get("name", "run"), run_id=info.get("run_id", "run"),
-                       directory=run_dir or Path("."), config=flat_dict(config),
+                       directory=run_dir or Path("."), config=params,
                        git_commit=info.get("git_commit"), resumed=resume is not None,
                        start_step=update, total_updates=trainer.num_updates)
     sinks = create_sinks(specs, run_info) if is_main else []
     pipeline = MetricsPipeline(sinks, health=config.health)
-    session = _Session(config, trainer, compiled.chunk, runner, update, run_dir, info, pipeline, log,
-                       resume.checkpoint if resume else None)
+    session = _Session(config, trainer, compiled.chunk, runner, update, run_dir, info, pipeline,
+                       log, resume.checkpoint if resume else None)
     status = "failed"
     try:
         with _Interrupt() as interrupt:
@@ -129,6 +134,9 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
         if result.checkpoint is not None and is_main:
             pipeline.log_artifact(result.checkpoint)
         return result
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
     finally:
         pipeline.close(status)
         if status != "failed" and run_dir is not None:

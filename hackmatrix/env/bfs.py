@@ -128,12 +128,44 @@ def first_reached_bits(plo, phi, slo, shi, tlo, thi):
     return flo & tlo, fhi & thi, level
 
 
+def flood_bits(plo, phi, slo, shi):
+    """Return the bitboard (lo, hi) of the cells reachable from (slo, shi) over (plo, phi)."""
+    _, _, vlo, vhi, _ = _wave(plo, phi, slo, shi, jnp.zeros_like(slo), jnp.zeros_like(shi))
+    return vlo, vhi
+
+
 def reachable(passable, src_row, src_col) -> jnp.ndarray:
     """Return bool[6, 6]: cells reachable from the source over `passable` (source always)."""
     plo, phi = pack(passable)
-    slo, shi = cell_bits(src_row, src_col)
-    _, _, vlo, vhi, _ = _wave(plo, phi, slo, shi, I32(0), I32(0))
-    return unpack(vlo, vhi)
+    return unpack(*flood_bits(plo, phi, *cell_bits(src_row, src_col)))
+
+
+def select_bit(word, n):
+    """Return the position of the n-th (0-based) set bit of a non-negative int32 word.
+
+    A branch-free binary search on population counts; n must be below the word's popcount.
+    """
+    pos = jnp.zeros_like(word)
+    for step in (16, 8, 4, 2, 1):
+        chunk = lax.population_count((word >> pos) & ((1 << step) - 1))
+        skip = chunk <= n
+        n = jnp.where(skip, n - chunk, n)
+        pos = jnp.where(skip, pos + step, pos)
+    return pos
+
+
+def select_cell(lo, hi, n):
+    """Return the row-major index of the n-th (0-based) cell of bitboard (lo, hi).
+
+    Bits are row-major within and across the two words, so cell index = 18 * word + bit.
+    """
+    count_lo = lax.population_count(lo)
+    return jnp.where(n < count_lo, select_bit(lo, n), _WORD_BITS + select_bit(hi, n - count_lo))
+
+
+def count_cells(lo, hi):
+    """Return the number of cells set in bitboard (lo, hi)."""
+    return lax.population_count(lo) + lax.population_count(hi)
 
 
 def bfs_distance(passable, src_row, src_col) -> jnp.ndarray:

@@ -5,6 +5,7 @@ an invalid action: the state is returned unchanged with done=True, reward 0 and 
 components 0. The wrapper auto-resets, so a trainer never does this.
 """
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -28,6 +29,7 @@ from hackmatrix.env.params import EnvParams
 from hackmatrix.env.programs import apply_program
 from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.siphon import apply_siphon, siphon_quality
+from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 
 I32 = jnp.int32
@@ -68,45 +70,37 @@ def _program_branch(key, state, action):
                     action == WAIT_ACTION)
 
 
-def _complete_stage(key, state: EnvState) -> EnvState:
-    """CompleteStage of section 4.4: heal 1, then the next stage or the victory."""
-    state = state.replace(player=state.player.replace(
-        hp=jnp.minimum(MAX_HP, state.player.hp + 1)))
+def _complete_stage(state: EnvState, completing) -> EnvState:
+    """CompleteStage of section 4.4 up to the generation: heal 1, then next stage or victory."""
+    last = state.stage >= NUM_STAGES
+    stage = jnp.where(completing & ~last, state.stage + 1, state.stage)
+    return state.replace(
+        player=state.player.replace(hp=jnp.where(
+            completing, jnp.minimum(MAX_HP, state.player.hp + 1), state.player.hp)),
+        stage=stage,
+        sched_interval=jnp.where(completing & ~last, 13 - stage, state.sched_interval),
+        won=state.won | (completing & last),
+    )
 
-    def next_stage(s):
-        stage = s.stage + 1
-        return generate_stage(key, s.replace(stage=stage, sched_interval=13 - stage))
 
-    return lax.cond(state.stage < NUM_STAGES, next_stage,
-                    lambda s: s.replace(won=jnp.bool_(True)), state)
-
-
-def _valid_step(key, state: EnvState, action):
-    """Run the section 4.1 pipeline for a masked-valid action; return (state, events)."""
+def _valid_step(key, state: EnvState, action, valid):
+    """Run the section 4.1 pipeline as if `action` were valid; return (state, events)."""
     d0 = exit_distance(state)
     kind = jnp.where(action < NUM_DIRECTIONS, 0, jnp.where(action == SIPHON_ACTION, 1, 2))
     after, (kills, picked, exit_reached, turn_ends, found, mc, me) = lax.switch(
         kind, (_direction_branch, _siphon_branch, _program_branch), key, state, action)
-    phase = jnp.where(exit_reached, 1, jnp.where(turn_ends, 2, 0))
-    after = lax.switch(phase, (lambda k, s: s, _complete_stage, enemy_turn), key, after)
+    new_stage = valid & exit_reached & (after.stage < NUM_STAGES)
+    after = _complete_stage(after, exit_reached)
+    # Generation is costly: apply_where runs it only for the environments that need it.
+    after = apply_where(new_stage, generate_stage, (key, after), after)
+    after = lax.cond(turn_ends & ~exit_reached, enemy_turn, lambda k, s: s, key, after)
     after = after.replace(done=(after.player.hp == 0) | after.won)
     events = StepEvents(
-        action=jnp.asarray(action, I32), d0=jnp.asarray(d0, I32), kills=kills, picked=picked,
+        action=action, d0=jnp.asarray(d0, I32), kills=kills, picked=picked,
         completed=exit_reached, won=after.won & ~state.won, siphon_found=found,
-        missed_credits=mc, missed_energy=me, valid=jnp.bool_(True),
+        missed_credits=mc, missed_energy=me, valid=valid,
     )
     return after, events
-
-
-def _invalid_step(key, state: EnvState, action):
-    """[D7] invalid action (or an already-done state): unchanged but done, no reward."""
-    del key
-    zero = I32(0)
-    events = StepEvents(
-        action=jnp.asarray(action, I32), d0=zero, kills=zero, picked=_FALSE, completed=_FALSE,
-        won=_FALSE, siphon_found=_FALSE, missed_credits=zero, missed_energy=zero, valid=_FALSE,
-    )
-    return state.replace(done=jnp.bool_(True)), events
 
 
 def step(key, state: EnvState, action, params: EnvParams = EnvParams()):
@@ -118,6 +112,10 @@ def step(key, state: EnvState, action, params: EnvParams = EnvParams()):
     action = jnp.asarray(action, I32)
     in_range = (action >= 0) & (action < NUM_ACTIONS)
     valid = in_range & action_mask(state)[jnp.clip(action, 0, NUM_ACTIONS - 1)] & ~state.done
-    after, events = lax.cond(valid, _valid_step, _invalid_step, key, state, action)
+    stepped, events = _valid_step(key, state, jnp.clip(action, 0, NUM_ACTIONS - 1), valid)
+    # [D7] invalid action (or an already-done state): unchanged but done; events.valid = False
+    # zeroes every reward component.
+    after = jax.tree.map(lambda a, b: jnp.where(valid, a, b), stepped,
+                         state.replace(done=jnp.bool_(True)))
     reward, breakdown = calculate_reward(state, after, events)
     return after, observe(after), reward, after.done, breakdown

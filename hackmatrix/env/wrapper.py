@@ -7,6 +7,7 @@ from flax import struct
 from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
 from hackmatrix.env.mask import action_mask as env_action_mask
 from hackmatrix.env.params import EnvParams
+from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 from hackmatrix.env.step import reset as env_reset
 from hackmatrix.env.step import step as env_step
@@ -48,10 +49,6 @@ class Box:
         self.dtype = jnp.float32
 
 
-def _select(pred, a, b):
-    return jax.tree.map(lambda x, y: jnp.where(pred, x, y), a, b)
-
-
 class HackMatrixEnv:
     """The HackMatrix game as a gymnax-style environment with auto-reset on done or truncation."""
 
@@ -86,17 +83,20 @@ class HackMatrixEnv:
         episode_length = state.episode_length + 1
         truncated = ~done & (episode_length >= params.max_steps_in_episode)
         finished = done | truncated
-        reset_obs, reset_state = self.reset(key_reset, params)
-        stepped = WrapperState(env_state=env_state, episode_return=episode_return,
-                               episode_length=episode_length)
         info = dict(breakdown)
         info.update(
             stage=env_state.stage, score=env_state.player.score, hp=env_state.player.hp,
             episode_return=episode_return, episode_length=episode_length,
             episode_final_stage=env_state.stage, episode_won=env_state.won, truncated=truncated,
         )
-        next_obs = jnp.where(finished, reset_obs, obs)
-        next_state = _select(finished, reset_state, stepped)
+        # A new game is generated only for the environments that finished (see sparse_apply).
+        next_obs, next_state = apply_where(
+            finished, lambda k: env_reset(k, params), (key_reset,), (obs, env_state))
+        next_state = WrapperState(
+            env_state=next_state,
+            episode_return=jnp.where(finished, jnp.float32(0.0), episode_return),
+            episode_length=jnp.where(finished, jnp.int32(0), episode_length),
+        )
         return next_obs, next_state, reward, finished, info
 
     def action_mask(self, state) -> jnp.ndarray:

@@ -115,6 +115,7 @@ class SinkWorker:
                     self._close_quietly(payload)
                     return
                 try:
+                    self.sink.flush()
                     self.sink.close(payload)
                 except Exception as err:  # noqa: BLE001 - isolate any sink error
                     self._disable(None, _describe(err, "while closing"))

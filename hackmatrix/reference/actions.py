@@ -23,7 +23,7 @@ def action_mask(state: State) -> list:
         mask.append(in_bounds(n) and (not state.cell(n).is_block or bool(state.enemies_at(n))))
     mask.append(state.player.data_siphons > 0)
     mask.extend(program_usable(state, i) for i in range(NUM_PROGRAMS))
-    return mask
+    return [bool(m) for m in mask]
 
 
 @dataclass

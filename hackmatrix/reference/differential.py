@@ -143,6 +143,7 @@ class _Game:
         self.key = np.asarray(jax.random.PRNGKey(start.seed))
         self.t = 0
         self.prev_scenario = ref.to_scenario()
+        self.mask = None  # the JAX engine's mask of the current state, set once compared
 
     def choose(self, mask) -> int:
         """A random valid action; 40% of the time among directions and SIPHON only."""

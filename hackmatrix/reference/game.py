@@ -72,11 +72,13 @@ class Game:
     def step(self, key, action: int) -> tuple:
         """Apply one action with the step key; return (reward, done, breakdown) in float32.
 
-        An invalid action leaves the state unchanged and returns reward 0 and done=True (§3).
+        An invalid action ends the episode (§3, [D7]): reward 0, and the state is unchanged apart
+        from `done = True`. Choice: a state that is already done accepts no action (the same).
         """
         key = host_key(key)
         s = self.state
-        if not action_mask(s)[action]:
+        if s.done or not action_mask(s)[action]:
+            s.done = True
             return np.float32(0.0), True, rewards.zero_breakdown()
         p0 = s.player
         before = (p0.score, p0.hp, p0.credits, p0.energy, s.stage)

@@ -22,7 +22,7 @@ from hackmatrix.env.constants import (
     SPAWN_TRIES,
 )
 from hackmatrix.reference import draws
-from hackmatrix.reference.geometry import all_cells, bfs_distances, orthogonal
+from hackmatrix.reference.geometry import all_cells, orthogonal
 from hackmatrix.reference.model import (
     Cell,
     Player,

@@ -5,7 +5,8 @@ from `seed`, in one of four flavours chosen by seed % 4:
   0 mid-game: many enemies and transmissions, plenty of credits and energy, some siphoned cells;
   1 crowded and fragile: low HP, enemies (many from siphons) close to the player;
   2 endgame: stage 7 or 8, the player next to the exit (stage completion, victory);
-  3 siphoner: data siphons in hand, stacked and on-block enemies, an UNDO snapshot.
+  3 siphoner: data siphons in hand, stacked and on-block enemies, sometimes an enemy or a
+    transmission on the player's own cell (as after WARP), an UNDO snapshot.
 """
 
 import jax
@@ -75,13 +76,16 @@ def rich_scenario(seed: int) -> dict:
     pool = [c for c in pool if c not in blocks] or open_cells
     n_enemies = int(rs.randint(3, 13))
     cells = _cells(rs, pool, n_enemies)
-    if flavour == 3 and blocks:
+    if flavour == 3:
         cells += _cells(rs, blocks, 2)  # enemies on blocks (DEBUG, glitch-like positions)
         cells += cells[:1]  # one stacked pair
+        cells += [player] if rs.rand() < 0.5 else []  # as after a WARP onto a stack
     siphon_bias = 0.6 if flavour == 1 else 0.3
     sc["enemies"] = [_enemy(rs, c, siphon_bias) for c in cells]
     taken = {(e["row"], e["col"]) for e in sc["enemies"]}
     t_cells = _cells(rs, [c for c in open_cells if c not in taken], int(rs.randint(1, 8)))
+    if flavour == 3 and rs.rand() < 0.3:
+        t_cells.append(player)  # a transmission left under the player by a WARP
     sc["transmissions"] = [
         {"row": c[0], "col": c[1], "timer": int(rs.randint(1, 5)),
          "enemy_type": ENEMY_NAMES[rs.randint(4)], "from_scheduled": bool(rs.rand() < 0.3),

@@ -5,6 +5,7 @@ import numbers
 from hackmatrix.env.constants import (
     BLOCK,
     CORNERS,
+    EMPTY,
     ENEMY_MAX_HP,
     ENEMY_NAMES,
     EXIT,
@@ -196,7 +197,7 @@ def _grid(m: dict, path: str, exit_cell: tuple) -> list:
         b = _mapping(b, p, block_keys)
         r, c = _position(b, p)
         content = grid[r][c].content
-        if content != 0:
+        if content != EMPTY:
             what = {BLOCK: "another block", EXIT: "the exit", PICKUP: "a pickup"}[content]
             raise ScenarioError(f"{p}: cell {[r, c]} already holds {what}")
         _block(grid[r][c], b, p)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from hackmatrix.core import distribution
+from hackmatrix.core.config import PPOConfig
 from hackmatrix.core.gae import compute_gae
 from hackmatrix.core.losses import Batch, ppo_loss
 from hackmatrix.core.networks import ActorCritic
-from hackmatrix.core.config import PPOConfig
 from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
 
 

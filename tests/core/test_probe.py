@@ -3,8 +3,8 @@
 import jax
 import numpy as np
 import pytest
-
 from conftest import GOOD_ACTION, ProbeEnv, probe_reduce
+
 from hackmatrix.core import load_config, make_train
 
 PROBE = ["env.num_envs=16", "ppo.num_steps=8", "ppo.total_timesteps=7680",
@@ -39,7 +39,7 @@ def test_ppo_learns_the_rewarded_action_and_never_the_masked_one(probe_run):
 
 
 def test_chunk_with_fewer_updates_leaves_zero_rows(probe_run):
-    trainer, runner, chunk = probe_run
+    _trainer, runner, chunk = probe_run
     final, metrics = chunk(runner, 3)
     assert int(final.update) == 3
     assert metrics["mean_reward"].shape == (60,)

@@ -79,7 +79,7 @@ def test_publish_names_drops_empty_episodes_and_adds_health(run_info):
     assert sink.points[0][1] == first
     assert sink.points[1][1]["episode/return_mean"] == 1.5
     assert sink.points[1][1]["episode/count"] == 3.0
-    assert sink.calls == ["close:finished"]
+    assert sink.calls == ["flush", "close:finished"]
     assert any("health summary" in m for m in messages)
 
 
@@ -137,7 +137,8 @@ def test_raising_sink_is_reported_once_and_isolated(run_info):
     assert "RuntimeError: backend down at 1" in failures[0]
     assert [p["x/v"] for _, p in good.points] == [float(s) for s in range(1, 21)]
     assert len(good.artifacts) == 20 and bad.artifacts == []
-    assert good.calls[-1] == "close:finished" and bad.calls == ["close:finished"]
+    assert good.calls == ["flush", "flush", "close:finished"]
+    assert bad.calls == ["close:finished"]  # disabled: no flush, only the closing courtesy
 
 
 def test_slow_sink_does_not_hold_training_back(run_info):
@@ -177,7 +178,7 @@ def test_context_manager_closes_on_interrupt_and_error(run_info, error, status):
             pipeline.publish(step, {"x/v": 1.0})
         raise error()
     assert len(sink.points) == 5  # drained before closing
-    assert sink.calls == [f"close:{status}"]
+    assert sink.calls == ["flush", f"close:{status}"]
 
 
 def test_should_stop_after_patience(run_info):

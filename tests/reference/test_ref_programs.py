@@ -55,6 +55,7 @@ def test_crash_clears_blocks_and_removes_at_most_one_kill_per_cell():
     assert (cell.content, cell.siphoned) == (EMPTY, True)
     assert positions(g) == [(GLITCH, 4, 4)] and g.state.transmissions == []
     assert nonzero(b) == {"step_penalty": -0.01, "kills": 0.6, "resource_gain": -0.25}
+    assert approx(reward) == 0.34
     assert g.to_scenario()["siphoned"] == [[3, 3]]
 
 
@@ -65,6 +66,7 @@ def test_warp_onto_exit_completes_the_stage():
     assert nonzero(b) == {"step_penalty": -0.01, "stage_completion": 1.0, "kills": 0.3,
                           "distance_shaping": 0.5, "resource_gain": -0.2,
                           "resource_holding": 0.96}
+    assert approx(reward) == 2.55 and not done
 
 
 def test_warp_removes_only_the_target_kind():
@@ -160,6 +162,7 @@ def test_reset_and_program_waste():
     assert g.state.player.hp == 3
     assert nonzero(b) == {"step_penalty": -0.01, "resource_gain": -0.2, "hp_recovery": 1.0,
                           "program_waste": -0.3}
+    assert approx(reward) == 0.49
     assert not g.action_mask()[prog("RESET")]
 
 
@@ -177,6 +180,7 @@ def test_undo_restores_the_snapshot_including_a_reset_hp():
     assert (p.hp, p.credits, p.energy) == (1, 1, 4) and g.state.history == []
     # RESET spent 4 energy, UNDO 1 credit; the restore gives both back: +4 energy vs before UNDO
     assert nonzero(b) == {"step_penalty": -0.01, "damage_penalty": -2.0, "resource_gain": 0.2}
+    assert approx(reward) == -1.81
     assert g.state.enemies[0].from_siphon  # [D2]
     assert not g.action_mask()[prog("UNDO")]
 

@@ -169,9 +169,11 @@ def test_distance_shaping_uses_the_post_step_grid():
     assert b["distance_shaping"] == approx(0.05)
 
 
-def test_invalid_action_changes_nothing_and_ends_the_episode():
+def test_invalid_action_changes_nothing_but_ends_the_episode():
     g = make(player={"credits": 9})
     before = g.to_scenario()
     reward, done, b = act(g, SIPHON)
     assert (reward, done) == (0.0, True) and nonzero(b) == {}
-    assert g.to_scenario() == before
+    assert g.to_scenario() == {**before, "done": True}
+    reward, done, b = act(g, UP)  # a finished episode accepts nothing more
+    assert (reward, done, g.state.player.cell) == (0.0, True, (0, 0)) and nonzero(b) == {}

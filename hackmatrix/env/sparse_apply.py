@@ -1,0 +1,60 @@
+"""Run an expensive function only where a per-environment flag is set, also under `vmap`.
+
+`lax.cond` under `vmap` becomes a select that computes both branches for every environment, so an
+auto-reset or a stage generation would run for the whole batch on every step. `apply_where`
+keeps the cond semantics but, when batched, gathers the flagged environments into chunks of
+`CHUNK`, runs the function on those chunks only (a while loop over ceil(#flagged / CHUNK)
+chunks) and scatters the results back. Unbatched it is a plain `lax.cond`.
+"""
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.custom_batching import custom_vmap
+
+# Environments processed per chunk: large enough to amortise the loop, small enough that a step
+# with a handful of resets does not pay for many idle lanes.
+CHUNK = 16
+
+
+def _broadcast(x, batched, size):
+    return x if batched else jnp.broadcast_to(x, (size,) + x.shape)
+
+
+def apply_where(active, fn, args, default):
+    """Return fn(*args) where `active`, else `default` (fn's output has default's structure)."""
+
+    @custom_vmap
+    def run(active, args, default):
+        return lax.cond(active, lambda a, d: fn(*a), lambda a, d: d, args, default)
+
+    @run.def_vmap
+    def run_batched(axis_size, in_batched, active, args, default):
+        active_b, args_b, default_b = in_batched
+        active = _broadcast(active, active_b, axis_size)
+        args = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), args, args_b)
+        out = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), default, default_b)
+        chunk = min(CHUNK, axis_size)
+        n_active = active.sum()
+        # Flagged lanes first, in lane order; padded so that every chunk slice is in range.
+        order = jnp.argsort(~active, stable=True)
+        order = jnp.concatenate([order, jnp.zeros(chunk, order.dtype)])
+
+        def cond(carry):
+            return carry[0] < n_active
+
+        def body(carry):
+            start, out = carry
+            idx = lax.dynamic_slice(order, (start,), (chunk,))
+            live = start + jnp.arange(chunk) < n_active
+            result = jax.vmap(fn)(*jax.tree.map(lambda x: x[idx], args))
+            # Padding lanes scatter out of range and are dropped.
+            target = jnp.where(live, idx, axis_size)
+            out = jax.tree.map(lambda o, r: o.at[target].set(r.astype(o.dtype), mode="drop"),
+                               out, result)
+            return start + chunk, out
+
+        _, out = lax.while_loop(cond, body, (jnp.asarray(0, order.dtype), out))
+        return out, jax.tree.map(lambda _: True, out)
+
+    return run(active, args, default)
