@@ -32,24 +32,20 @@ def make_optimizer(config):
     )
 
 
-def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
-    """Return update(runner) -> (runner, metrics) for one PPO update; pure and vmappable.
+def make_learner(config, apply_fn, tx):
+    """Return learn(params, opt_state, traj, last_value, key) -> (params, opt_state, stats).
 
-    `reduce_fn(info, actions, ppo_stats, learning_rate)` turns the raw rollout info (plus
-    `reward` and `done`), the actions and the (epochs, minibatches) PPO stats into scalars.
+    GAE over the rollout, then update_epochs passes of num_minibatches gradient steps; `stats`
+    holds the (update_epochs, num_minibatches) PPO statistics.
     """
     ppo = config.ppo
     n_batch, n_mb, mb_size = batch_size(config), ppo.num_minibatches, minibatch_size(config)
 
-    def loss_and_grad(params, batch):
-        (_, stats), grads = jax.value_and_grad(losses.ppo_loss, has_aux=True)(
-            params, apply_fn, batch, ppo)
-        return stats, grads
-
     def gradient_step(carry, idx, data):
         params, opt_state = carry
         batch = jax.tree.map(lambda x: jnp.take(x, idx, axis=0), data)
-        stats, grads = loss_and_grad(params, batch)
+        (_, stats), grads = jax.value_and_grad(losses.ppo_loss, has_aux=True)(
+            params, apply_fn, batch, ppo)
         stats["grad_norm"] = optax.tree.norm(grads)
         updates, opt_state = tx.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), stats
@@ -60,21 +56,39 @@ def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
         order = jax.random.permutation(epoch_key, n_batch).reshape(n_mb, mb_size)
         return jax.lax.scan(lambda c, idx: gradient_step(c, idx, data), carry, order)
 
-    def update(runner: RunnerState):
-        key, rollout_key, epochs_key = jax.random.split(runner.key, 3)
-        (env_state, obs, mask), traj, info = collect(
-            env, env_params, apply_fn, runner.params, runner.env_state, runner.obs,
-            runner.mask, rollout_key, ppo.num_steps)
-        _, last_value = apply_fn(runner.params, obs)
+    def learn(params, opt_state, traj, last_value, key):
         advantages, targets = compute_gae(traj.reward, traj.value, traj.done, last_value,
                                           ppo.gamma, ppo.gae_lambda)
         data = losses.Batch(
             obs=traj.obs, mask=traj.mask, action=traj.action, log_prob=traj.log_prob,
             value=traj.value, advantage=advantages, target=targets)
         data = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), data)
-        (params, opt_state), stats = jax.lax.scan(
-            lambda c, k: epoch(c, k, data), (runner.params, runner.opt_state),
-            jax.random.split(epochs_key, ppo.update_epochs))
+        return jax.lax.scan(lambda c, k: epoch(c, k, data), (params, opt_state),
+                            jax.random.split(key, ppo.update_epochs))
+
+    def learn_flat(params, opt_state, traj, last_value, key):
+        (params, opt_state), stats = learn(params, opt_state, traj, last_value, key)
+        return params, opt_state, stats
+
+    return learn_flat
+
+
+def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
+    """Return update(runner) -> (runner, metrics) for one PPO update; pure and vmappable.
+
+    `reduce_fn(info, actions, ppo_stats, learning_rate)` turns the raw rollout info (plus
+    `reward` and `done`), the actions and the (epochs, minibatches) PPO stats into scalars.
+    """
+    learn = make_learner(config, apply_fn, tx)
+
+    def update(runner: RunnerState):
+        key, rollout_key, learn_key = jax.random.split(runner.key, 3)
+        (env_state, obs, mask), traj, info = collect(
+            env, env_params, apply_fn, runner.params, runner.env_state, runner.obs,
+            runner.mask, rollout_key, config.ppo.num_steps)
+        _, last_value = apply_fn(runner.params, obs)
+        params, opt_state, stats = learn(runner.params, runner.opt_state, traj, last_value,
+                                         learn_key)
         metrics = reduce_fn(dict(info, reward=traj.reward, done=traj.done), traj.action, stats,
                             learning_rate_at(config, runner.update))
         runner = runner.replace(params=params, opt_state=opt_state, env_state=env_state,

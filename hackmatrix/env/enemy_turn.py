@@ -13,7 +13,7 @@ from jax import lax
 from hackmatrix.env import rng
 from hackmatrix.env.constants import ENEMY_MAX_HP, ENEMY_STEPS, MAX_ENEMIES, MAX_PENDING_SPAWNS
 from hackmatrix.env.entities import remove, valid_slots
-from hackmatrix.env.generation import empty_cells, line_of_fire, spawn_into
+from hackmatrix.env.generation import spawn_into, spawn_maps
 from hackmatrix.env.movement import enemy_bits, move_context, step_enemy
 from hackmatrix.env.state import EnvState, empty_transmissions
 from hackmatrix.env.undo import push_snapshot
@@ -122,7 +122,7 @@ def _spawns(key, state: EnvState, in_turn) -> EnvState:
     runs max(due + queued) spawns rather than one more. The Empty map only loses the cells picked
     along the way and LoF ignores transmissions, so both maps are computed once.
     """
-    empty, lof = empty_cells(state), line_of_fire(state)
+    empty_bits, lof_bits = spawn_maps(state)
     due = in_turn & ~state.calm & (state.turn >= state.sched_next)
     first = due.astype(I32)
     total = first + jnp.where(in_turn, jnp.minimum(state.pending_spawns, MAX_PENDING_SPAWNS), 0)
@@ -131,14 +131,16 @@ def _spawns(key, state: EnvState, in_turn) -> EnvState:
         return carry[0] < total
 
     def body(carry):
-        k, trans, empty = carry
+        k, trans, empty_bits = carry
         scheduled = due & (k == 0)
         event = jnp.where(scheduled, rng.SPAWN_SCHEDULED, rng.SPAWN_SIPHON)
         occurrence = jnp.where(scheduled, 0, k - first)
-        trans, empty = spawn_into(key, trans, empty, lof, event, occurrence, scheduled, ~scheduled)
-        return k + 1, trans, empty
+        trans, empty_bits = spawn_into(
+            key, trans, empty_bits, lof_bits, event, occurrence, scheduled, ~scheduled
+        )
+        return k + 1, trans, empty_bits
 
-    _, trans, _ = lax.while_loop(cond, body, (I32(0), state.transmissions, empty))
+    _, trans, _ = lax.while_loop(cond, body, (I32(0), state.transmissions, empty_bits))
     return state.replace(
         transmissions=trans,
         sched_next=jnp.where(due, state.turn + state.sched_interval, state.sched_next),

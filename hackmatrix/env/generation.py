@@ -11,6 +11,7 @@ from hackmatrix.env.bfs import (
     cell_mask,
     count_cells,
     flood_bits,
+    has_cell,
     pack,
     select_bit,
     select_cell,
@@ -48,6 +49,7 @@ _CORNER_CELLS = np.zeros(NUM_CELLS, bool)
 _CORNER_CELLS[_CORNERS[:, 0] * GRID + _CORNERS[:, 1]] = True
 _SPAWN = np.array(PROGRAM_SPAWN, np.int32)
 _IDX = np.arange(GRID)
+_NO_TRY = 2 * SPAWN_TRIES * 64  # above every (try, cell) code of spawn_into
 
 
 def line_of_fire(state: EnvState) -> jnp.ndarray:
@@ -81,34 +83,44 @@ def empty_cells(state: EnvState) -> jnp.ndarray:
     )
 
 
-def spawn_into(key, transmissions, empty, lof, event, occurrence, scheduled, siphon, enabled=True):
-    """One SpawnTransmission (section 4.7) given the Empty and LoF maps of the board.
+def spawn_into(key, transmissions, empty_bits, lof_bits, event, occurrence, scheduled, siphon,
+               enabled=True):
+    """One SpawnTransmission (section 4.7) given the bitboards (lo, hi) of Empty and LoF cells.
 
-    Returns (transmissions, empty): the picked cell stops being Empty, so a caller spawning
+    Returns (transmissions, empty_bits): the picked cell stops being Empty, so a caller spawning
     several times in a row can reuse the maps (LoF ignores transmissions). Nothing happens when
     `enabled` is False; a full list drops the new transmission [D5].
     """
     rows, cols, enemy_type = rng.spawn_draws(key, event, occurrence)
+    tries = jnp.arange(2 * SPAWN_TRIES)
+    ok = has_cell(*empty_bits, rows, cols) & (
+        (tries >= SPAWN_TRIES) | ~has_cell(*lof_bits, rows, cols)
+    )
+    # Phase A tries come before phase B tries, so the first success overall is phase A's first
+    # success when there is one, else phase B's. Encode (try, cell) in one int for a single min.
     flat = rows * GRID + cols
-    ok_empty = empty.reshape(-1)[flat]
-    ok_a = ok_empty[:SPAWN_TRIES] & ~lof.reshape(-1)[flat[:SPAWN_TRIES]]
-    ok_b = ok_empty[SPAWN_TRIES:]
-    found_a = ok_a.any()
-    pick = jnp.where(found_a, jnp.argmax(ok_a), SPAWN_TRIES + jnp.argmax(ok_b))
-    found = enabled & (found_a | ok_b.any())
-    row, col = rows[pick], cols[pick]
+    best = jnp.where(ok, tries * 64 + flat, _NO_TRY).min()
+    found = enabled & (best < _NO_TRY)
+    row, col = (best % 64) // GRID, best % GRID
     transmissions = append(
         transmissions, found, row=row, col=col, timer=1, enemy_type=enemy_type,
         from_scheduled=scheduled, from_siphon=siphon,
     )
-    return transmissions, empty & ~(found & cell_mask(row, col))
+    pick_lo, pick_hi = cell_bits(row, col)
+    empty_lo, empty_hi = empty_bits
+    return transmissions, (jnp.where(found, empty_lo & ~pick_lo, empty_lo),
+                           jnp.where(found, empty_hi & ~pick_hi, empty_hi))
+
+
+def spawn_maps(state: EnvState):
+    """Return the bitboards ((lo, hi), (lo, hi)) of the Empty and LoF cells, for spawn_into."""
+    return pack(empty_cells(state)), pack(line_of_fire(state))
 
 
 def spawn_transmission(key, state: EnvState, event, occurrence, scheduled, siphon) -> EnvState:
     """SpawnTransmission of section 4.7 with the draws of rng.spawn_draws(key, event, occurrence)."""
     trans, _ = spawn_into(
-        key, state.transmissions, empty_cells(state), line_of_fire(state), event, occurrence,
-        scheduled, siphon,
+        key, state.transmissions, *spawn_maps(state), event, occurrence, scheduled, siphon
     )
     return state.replace(transmissions=trans)
 
@@ -250,13 +262,13 @@ def generate_stage(key, state: EnvState) -> EnvState:
     state = state.replace(grid=grid, exit_row=exit_row, exit_col=exit_col)
 
     # 4. `stage` transmissions; the Empty/LoF maps only lose the cells picked along the way.
-    lof = line_of_fire(state)
+    empty_bits, lof_bits = spawn_maps(state)
 
     def spawn(k, carry):
-        trans, empty = carry
-        return spawn_into(key, trans, empty, lof, rng.SPAWN_STAGE, k, False, False)
+        trans, empty_bits = carry
+        return spawn_into(key, trans, empty_bits, lof_bits, rng.SPAWN_STAGE, k, False, False)
 
-    trans, _ = lax.fori_loop(0, state.stage, spawn, (state.transmissions, empty_cells(state)))
+    trans, _ = lax.fori_loop(0, state.stage, spawn, (state.transmissions, empty_bits))
     return state.replace(transmissions=trans)
 
 

@@ -20,11 +20,17 @@ from hackmatrix.env.state import EnvState
 F32 = jnp.float32
 
 
-def _first_per_cell(entities):
-    """Return (present bool[36], first slot int[36]) of the first live entity on each cell."""
-    cell = entities.row * GRID + entities.col
-    hits = valid_slots(entities)[:, None] & (cell[:, None] == jnp.arange(NUM_CELLS)[None, :])
-    return hits.any(axis=0), jnp.argmax(hits, axis=0)
+def _first_per_cell(entities, feats):
+    """Return float32[36, F]: `feats` [capacity, F] of the first live entity on each cell, else 0.
+
+    A scatter-min of slot indices followed by one gather; much cheaper under vmap than a
+    [capacity, 36] comparison.
+    """
+    capacity = entities.row.shape[0]
+    cell = jnp.where(valid_slots(entities), entities.row * GRID + entities.col, NUM_CELLS)
+    first = jnp.full((NUM_CELLS + 1,), capacity, jnp.int32).at[cell].min(jnp.arange(capacity))
+    padded = jnp.concatenate([feats.astype(F32), jnp.zeros((1, feats.shape[1]), F32)])
+    return padded[first[:NUM_CELLS]]
 
 
 def _player_features(state: EnvState):
@@ -40,18 +46,16 @@ def _player_features(state: EnvState):
 def _enemy_channels(state: EnvState):
     """Return float32[36, 7]: channels 0-6 (first enemy per cell, hidden cryptogs zeroed)."""
     e = state.enemies
-    present, first = _first_per_cell(e)
+    feats = jnp.concatenate([
+        e.type[:, None] == jnp.arange(4)[None, :], (e.hp / 3)[:, None],
+        e.stunned[:, None], e.from_siphon[:, None],
+    ], axis=1, dtype=F32)
+    per_cell = _first_per_cell(e, feats)
     rows = jnp.arange(NUM_CELLS) // GRID
     cols = jnp.arange(NUM_CELLS) % GRID
-    etype = e.type[first]
     visible = (rows == state.player.row) | (cols == state.player.col) | state.show
-    shown = present & ((etype != CRYPTOG) | visible)
-    onehot = etype[:, None] == jnp.arange(4)[None, :]
-    feats = jnp.concatenate([
-        onehot.astype(F32), (e.hp[first] / 3)[:, None],
-        e.stunned[first][:, None].astype(F32), e.from_siphon[first][:, None].astype(F32),
-    ], axis=1)
-    return jnp.where(shown[:, None], feats, 0.0).astype(F32)
+    hidden = (per_cell[:, CRYPTOG] > 0) & ~visible
+    return jnp.where(hidden[:, None], 0.0, per_cell)
 
 
 def _cell_channels(state: EnvState):
@@ -65,21 +69,20 @@ def _cell_channels(state: EnvState):
     program_onehot = is_program[:, None] & (
         flat["block_program"][:, None] == jnp.arange(NUM_PROGRAMS)[None, :])
     t = state.transmissions
-    t_present, t_first = _first_per_cell(t)
-    timer = jnp.where(t_present, jnp.minimum(t.timer[t_first] / 4, 1.0), 0.0)
-    column = [
+    timer = _first_per_cell(t, jnp.minimum(t.timer / 4, 1.0)[:, None])
+    head = [
         is_data, is_program, kind == KIND_QUESTION,
         jnp.where(is_data, flat["block_points"], 0) / 9,
         is_block & flat["siphoned"],
     ]
     tail = [
-        jnp.where(is_data | is_program, flat["block_spawn"], 0) / 9, timer,
+        jnp.where(is_data | is_program, flat["block_spawn"], 0) / 9,
         flat["credits"] / 3, flat["energy"] / 3,
         flat["content"] == PICKUP, flat["content"] == EXIT, flat["siphon_center"],
     ]
     return jnp.concatenate([
-        jnp.stack(column, axis=1).astype(F32), program_onehot.astype(F32),
-        jnp.stack(tail, axis=1).astype(F32),
+        jnp.stack(head, axis=1).astype(F32), program_onehot.astype(F32),
+        jnp.stack(tail[:1], axis=1).astype(F32), timer, jnp.stack(tail[1:], axis=1).astype(F32),
     ], axis=1)
 
 

@@ -37,7 +37,6 @@ class SinkWorker:
         self.sink = sink
         self.label = sink_label(sink)
         self.failed = False
-        self.delivered = 0
         self._report = report
         self._put_timeout_s = put_timeout_s
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
@@ -83,14 +82,19 @@ class SinkWorker:
         done = threading.Event()
         return done if self._put(("flush", None, done)) else None
 
-    def request_close(self, status: str) -> None:
-        """Queue the final flush and close (a disabled sink is closed too, to free its backend)."""
+    def request_close(self, status: str) -> bool:
+        """Queue the final flush and close (a disabled sink is closed too, to free its backend).
+
+        Returns False when the queue stayed full (the worker hangs in a call): nothing to wait for.
+        """
         # A disabled sink's worker only drains, so a short wait suffices unless it hangs in a call.
         timeout = min(self._put_timeout_s, 5.0) if self.failed else self._put_timeout_s
         try:
             self._queue.put(("close", None, status), timeout=timeout)
         except queue.Full:
             self._disable(None, f"its queue stayed full for {timeout:g} s at close")
+            return False
+        return True
 
     def join(self, deadline: float) -> bool:
         """Wait until the worker ended or `deadline` (time.monotonic) passed; True if it ended."""
@@ -130,7 +134,6 @@ class SinkWorker:
             if kind == "metrics":
                 self._call(step, self.sink.log_metrics, _apply_nonfinite_policy(self.sink, payload),
                            step)
-                self.delivered += not self.failed
             else:
                 self._call(step, self.sink.log_artifact, payload)
 

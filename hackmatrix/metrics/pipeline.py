@@ -149,9 +149,8 @@ class MetricsPipeline:
             return
         self.closed = True
         deadline = time.monotonic() + self._close_timeout_s
-        for worker in self._workers:
-            worker.request_close(status)
-        late = [w.label for w in self._workers if not w.join(deadline)]
+        closing = [worker for worker in self._workers if worker.request_close(status)]
+        late = [w.label for w in self._workers if w not in closing or not w.join(deadline)]
         if late:
             self._report(
                 f"sink(s) {', '.join(late)} did not finish closing within "

@@ -136,7 +136,7 @@ def test_two_devices_match_one(config, compiled, two_device_run):
     assert info["devices"] == 2 and info["env_shards"] == 2
     two = np.load(out)
     one = jax.tree_util.tree_leaves_with_path(jax.device_get(runner.params))
-    assert len(one) == len(two.files)
+    assert len(one) + 1 == len(two.files)  # the params and the losses
     for path, leaf in one:
         np.testing.assert_allclose(two[jax.tree_util.keystr(path)], leaf, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(two["__total_loss"], np.asarray(metrics["train/total_loss"]),

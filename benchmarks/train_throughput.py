@@ -1,0 +1,223 @@
+"""Training throughput: env steps/s of whole PPO updates (rollout + learning + metrics).
+
+For each env count (x 128 steps, default MLP, the PPO shape `hackmatrix train` would use after
+auto-scaling) it measures:
+  * the trainer: the compiled chunk of `hackmatrix.core` (K updates per call, metrics reduced
+    inside the jit, one device->host transfer per chunk);
+  * the time shares of its parts, each jitted and timed alone: the env (random valid actions),
+    the policy forward pass of the rollout, the learning step (GAE + epochs x minibatches) and the
+    metrics reduction;
+  * a straightforward implementation of the same PPO shape for comparison: one jitted rollout
+    and one jitted learning step per update, called from a Python loop, with the whole shuffled
+    batch materialised each epoch and the per-update metrics computed on the host in NumPy from
+    the rollout info.
+
+    python benchmarks/train_throughput.py [--num-envs 64 256 1024] [--num-steps 128] [--updates 3]
+"""
+
+import argparse
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from hackmatrix.core import losses
+from hackmatrix.core.autoscale import auto_scale_for_batch_size
+from hackmatrix.core.config import batch_size, load_config, minibatch_size
+from hackmatrix.core.parallel import compile_for_config, make_mesh
+from hackmatrix.core.rollout import collect
+from hackmatrix.core.train import default_env
+from hackmatrix.core.update import learning_rate_at, make_learner
+from hackmatrix.env.constants import NUM_ACTIONS, REWARD_KEYS
+from hackmatrix.metrics import reduce_update
+
+
+def timed(fn, *args, repeats):
+    """Return (last result, mean seconds per call) after one warm-up call."""
+    jax.block_until_ready(fn(*args))
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = fn(*args)
+    jax.block_until_ready(out)
+    return out, (time.perf_counter() - start) / repeats
+
+
+def random_rollout(env, env_params, num_envs, num_steps):
+    """Jitted scan of env steps with uniformly random valid actions (the env's own cost)."""
+    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    mask_of = jax.vmap(env.action_mask)
+
+    def one(state, key):
+        k_act, k_env = jax.random.split(key)
+        logits = jnp.where(mask_of(state), 0.0, -1e9)
+        action = jax.random.categorical(k_act, logits).astype(jnp.int32)
+        _, state, reward, _, _ = step(jax.random.split(k_env, num_envs), state, action,
+                                      env_params)
+        return state, reward.sum()
+
+    @jax.jit
+    def run(state, key):
+        return jax.lax.scan(one, state, jax.random.split(key, num_steps))
+
+    return run
+
+
+def naive_learner(config, apply_fn, tx):
+    """The usual PureJaxRL-style learning step: a shuffled copy of the batch every epoch."""
+    ppo = config.ppo
+    n_batch, n_mb = batch_size(config), ppo.num_minibatches
+    from hackmatrix.core.gae import compute_gae
+
+    def step(carry, batch):
+        params, opt_state = carry
+        (_, stats), grads = jax.value_and_grad(losses.ppo_loss, has_aux=True)(
+            params, apply_fn, batch, ppo)
+        stats["grad_norm"] = optax.tree.norm(grads)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), stats
+
+    def epoch(carry, key, data):
+        perm = jax.random.permutation(key, n_batch)
+        shuffled = jax.tree.map(lambda x: jnp.take(x, perm, axis=0), data)
+        mbs = jax.tree.map(lambda x: x.reshape((n_mb, -1) + x.shape[1:]), shuffled)
+        return jax.lax.scan(step, carry, mbs)
+
+    @jax.jit
+    def learn(params, opt_state, traj, last_value, key):
+        adv, targets = compute_gae(traj.reward, traj.value, traj.done, last_value, ppo.gamma,
+                                   ppo.gae_lambda)
+        data = losses.Batch(obs=traj.obs, mask=traj.mask, action=traj.action,
+                            log_prob=traj.log_prob, value=traj.value, advantage=adv,
+                            target=targets)
+        data = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), data)
+        (params, opt_state), stats = jax.lax.scan(
+            lambda c, k: epoch(c, k, data), (params, opt_state),
+            jax.random.split(key, ppo.update_epochs))
+        return params, opt_state, stats
+
+    return learn
+
+
+def host_metrics(info, actions, stats):
+    """The per-update metrics computed on the host with NumPy (the straightforward way)."""
+    out = {f"reward/{k}": float(np.mean(info[k])) for k in REWARD_KEYS}
+    counts = np.bincount(actions.reshape(-1), minlength=NUM_ACTIONS) / actions.size
+    out.update({f"actions/{i}": float(c) for i, c in enumerate(counts)})
+    done = info["done"]
+    if done.any():
+        for k in ("episode_return", "episode_length", "episode_final_stage", "episode_won"):
+            out[k] = float(np.mean(info[k][done]))
+    out.update({k: float(np.mean(v)) for k, v in stats.items()})
+    return out
+
+
+def measure_naive(config, env, env_params, compiled, updates):
+    """Steps/s of the straightforward loop (per-update jit calls, host metrics)."""
+    trainer = compiled.trainer
+    apply_fn = trainer.network.apply
+    learn = naive_learner(config, apply_fn, trainer.optimizer)
+
+    @jax.jit
+    def rollout(params, env_state, obs, mask, key):
+        carry, traj, info = collect(env, env_params, apply_fn, params, env_state, obs, mask, key,
+                                    config.ppo.num_steps)
+        return carry, traj, info, apply_fn(params, carry[1])[1]
+
+    runner = jax.device_get(compiled.init(jax.random.PRNGKey(1)))
+    params, opt_state = runner.params, runner.opt_state
+    state, obs, mask, key = runner.env_state, runner.obs, runner.mask, runner.key
+
+    def one_update(params, opt_state, state, obs, mask, key):
+        key, k1, k2 = jax.random.split(key, 3)
+        (state, obs, mask), traj, info, last_value = rollout(params, state, obs, mask, k1)
+        params, opt_state, stats = learn(params, opt_state, traj, last_value, k2)
+        host_info = jax.device_get(dict(info, reward=traj.reward, done=traj.done))
+        host_metrics(host_info, np.asarray(traj.action), jax.device_get(stats))
+        return params, opt_state, state, obs, mask, key
+
+    carry = one_update(params, opt_state, state, obs, mask, key)  # compile
+    start = time.perf_counter()
+    for _ in range(updates):
+        carry = one_update(*carry)
+    jax.block_until_ready(carry)
+    return updates * batch_size(config) / (time.perf_counter() - start)
+
+
+def measure(num_envs, num_steps, updates, baseline):
+    """Print and return the measurements of one env count."""
+    config = auto_scale_for_batch_size(load_config(None, [
+        f"env.num_envs={num_envs}", f"ppo.num_steps={num_steps}",
+        f"ppo.total_timesteps={num_envs * num_steps * 1000}",
+        f"run.updates_per_chunk={updates}"]))
+    env, env_params = default_env(config)
+    start = time.perf_counter()
+    compiled = compile_for_config(config, make_mesh())
+    compile_s = time.perf_counter() - start
+    runner = compiled.init(jax.random.PRNGKey(0))
+    n = jnp.int32(updates)
+    runner, _ = compiled.chunk(runner, n)  # warm-up (also fills the caches)
+    jax.block_until_ready(runner)
+    start = time.perf_counter()
+    runner, metrics = compiled.chunk(runner, n)
+    jax.device_get(metrics)
+    chunk_s = (time.perf_counter() - start) / updates
+    steps = batch_size(config)
+
+    trainer = compiled.trainer
+    apply_fn = trainer.network.apply
+    host = jax.device_get(runner)
+    env_run = random_rollout(env, env_params, num_envs, num_steps)
+    _, env_s = timed(env_run, host.env_state, jax.random.PRNGKey(3), repeats=1)
+    policy_rollout = jax.jit(lambda p, s, o, m, k: collect(env, env_params, apply_fn, p, s, o, m,
+                                                           k, num_steps))
+    (carry, traj, info), rollout_s = timed(policy_rollout, host.params, host.env_state, host.obs,
+                                           host.mask, jax.random.PRNGKey(4), repeats=1)
+    learn = jax.jit(make_learner(config, apply_fn, trainer.optimizer))
+    last_value = apply_fn(host.params, carry[1])[1]
+    (_, _, stats), learn_s = timed(learn, host.params, host.opt_state, traj, last_value,
+                                   jax.random.PRNGKey(5), repeats=1)
+    reduce = jax.jit(lambda i, a, s: reduce_update(i, a, s, learning_rate_at(config,
+                                                                             jnp.int32(0))))
+    _, metrics_s = timed(reduce, dict(info, reward=traj.reward, done=traj.done), traj.action,
+                         stats, repeats=3)
+    parts = env_s + (rollout_s - env_s) + learn_s + metrics_s
+    result = {
+        "num_envs": num_envs, "compile_s": compile_s, "sps": steps / chunk_s,
+        "shape": f"{config.ppo.num_minibatches} mb x {config.ppo.update_epochs} ep "
+                 f"(minibatch {minibatch_size(config)})",
+        "env": env_s / parts, "policy": (rollout_s - env_s) / parts, "learn": learn_s / parts,
+        "metrics": metrics_s / parts,
+    }
+    if baseline:
+        result["naive_sps"] = measure_naive(config, env, env_params, compiled, updates)
+    line = (f"{num_envs:>5} envs  {result['shape']:<28} trainer {result['sps']:>8,.0f} steps/s"
+            f"  | env {result['env']:5.1%}  policy {result['policy']:5.1%}  learn "
+            f"{result['learn']:5.1%}  metrics {result['metrics']:5.1%}"
+            f"  | compile {compile_s:5.1f}s")
+    if baseline:
+        line += (f"  | straightforward {result['naive_sps']:>8,.0f} steps/s "
+                 f"(x{result['sps'] / result['naive_sps']:.2f})")
+    print(line, flush=True)
+    return result
+
+
+def main():
+    """Parse the arguments and measure each env count."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--num-envs", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--num-steps", type=int, default=128)
+    parser.add_argument("--updates", type=int, default=3, help="updates per timed chunk")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the straightforward implementation")
+    args = parser.parse_args()
+    print(f"backend {jax.default_backend()}, {jax.device_count()} device(s); default MLP; "
+          f"env steps/s include the PPO update", flush=True)
+    for num_envs in args.num_envs:
+        measure(num_envs, args.num_steps, args.updates, not args.no_baseline)
+
+
+if __name__ == "__main__":
+    main()
