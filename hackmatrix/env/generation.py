@@ -101,7 +101,8 @@ def spawn_into(key, transmissions, empty_bits, lof_bits, event, occurrence, sche
     flat = rows * GRID + cols
     best = jnp.where(ok, tries * 64 + flat, _NO_TRY).min()
     found = enabled & (best < _NO_TRY)
-    row, col = (best % 64) // GRID, best % GRID
+    cell = best % 64
+    row, col = cell // GRID, cell % GRID
     transmissions = append(
         transmissions, found, row=row, col=col, timer=1, enemy_type=enemy_type,
         from_scheduled=scheduled, from_siphon=siphon,

@@ -102,7 +102,7 @@ def scenario_diff(jax_side, ref_side, path: str = "") -> list:
     return []
 
 
-class _JaxSide:
+class JaxSide:
     """The JAX engine, jitted: vmapped reset and step (+ mask) over `batch` slots."""
 
     def __init__(self, batch: int):
@@ -198,9 +198,9 @@ def _compare(jax_out: dict, game: _Game, ref_out: dict) -> list:
     return problems
 
 
-def run(starts: list, max_steps: int = 300, batch: int = 32, jax_side: _JaxSide = None) -> tuple:
+def run(starts: list, max_steps: int = 300, batch: int = 32, jax_side: JaxSide = None) -> tuple:
     """Play every start in both engines; return (coverage, list of mismatch reports)."""
-    side = jax_side or _JaxSide(batch)
+    side = jax_side or JaxSide(batch)
     batch = side.batch
     pending = list(starts)
     reports = []

@@ -9,7 +9,7 @@ from refkit import key
 
 from hackmatrix.env import scenario_from_state, state_from_scenario
 from hackmatrix.reference import Game
-from hackmatrix.reference.differential import Start, _JaxSide, run, scenario_diff
+from hackmatrix.reference.differential import JaxSide, Start, run, scenario_diff
 from hackmatrix.reference.rich import rich_scenario
 
 GAMES = 150  # of each kind
@@ -20,7 +20,7 @@ BATCH = 32
 @pytest.fixture(scope="module")
 def jax_side():
     """The jitted, vmapped JAX engine (compiled once per module)."""
-    return _JaxSide(BATCH)
+    return JaxSide(BATCH)
 
 
 def _starts(n: int, offset: int) -> list:

@@ -1,0 +1,113 @@
+"""The host loop on the probe env: checkpoint schedule, NaN stop, resume checks, CLI errors."""
+
+import argparse
+
+import jax
+import numpy as np
+import pytest
+
+from conftest import ProbeEnv, probe_reduce
+from hackmatrix.core import checkpoint as ckpt
+from hackmatrix.core import load_config, make_train, train_cli
+from hackmatrix.core.loop import TrainingDivergedError, train
+from hackmatrix.core.resume import prepare_resume
+from hackmatrix.errors import CheckpointError, ConfigError
+from hackmatrix.sinks.jsonl import read_jsonl
+
+BASE = ["env.num_envs=16", "ppo.num_steps=8", "ppo.total_timesteps=1024",
+        "network.hidden_sizes=[32]", "ppo.num_minibatches=2", "run.updates_per_chunk=2",
+        "checkpoint.every_updates=3", "checkpoint.keep_last=2", "sinks=[jsonl]"]
+
+
+def _reduce(info, actions, stats, learning_rate):
+    return {f"train/{k}": v for k, v in probe_reduce(info, actions, stats, learning_rate).items()}
+
+
+def _train(tmp_path, *extra, resume=None):
+    config = load_config(None, BASE + [f"run.runs_dir={tmp_path}", *extra])
+    trainer = make_train(config, ProbeEnv(), None, _reduce)
+    return train(config, trainer=trainer, log=lambda *a: None, resume=resume)
+
+
+def test_checkpoint_schedule_and_outputs(tmp_path):
+    result = _train(tmp_path)
+    assert result.status == "finished" and result.update == 8
+    names = [p.name for p in ckpt.list_checkpoints(result.run_dir / "checkpoints")]
+    # Chunks end at 2, 4, 6, 8: due at 4 (crossed 3) and 6 (crossed 6), final at 8; keep 2.
+    assert names == ["update_00000006.ckpt", "update_00000008.ckpt"]
+    header, _ = ckpt.read_header(result.checkpoint)
+    assert header["update"] == 8 and header["last_logged_step"] == 8
+    assert header["env_steps"] == 8 * 128
+    assert header["config"]["env"]["num_envs"] == 16
+    assert [row["step"] for row in read_jsonl(result.run_dir / "metrics.jsonl")] == list(
+        range(1, 9))
+    assert (result.run_dir / "config.yaml").is_file() and (result.run_dir / "run.json").is_file()
+    assert result.run_dir.name == "ppo-001"
+    assert _train(tmp_path, "ppo.total_timesteps=128").run_dir.name == "ppo-002"
+
+
+def test_nan_loss_stops_with_the_update_and_saves_nothing(tmp_path):
+    with pytest.raises(TrainingDivergedError) as err:
+        _train(tmp_path, "ppo.learning_rate=1e30", "ppo.anneal_lr=false")
+    message = str(err.value)
+    assert "train/total_loss = nan at update 1" in message
+    assert "no checkpoint was written yet" in message
+    run_dir = tmp_path / "ppo-001"
+    assert ckpt.list_checkpoints(run_dir / "checkpoints") == []
+
+
+def test_corrupt_checkpoint_fails_resume_and_overwrites_nothing(tmp_path):
+    result = _train(tmp_path)
+    data = bytearray(result.checkpoint.read_bytes())
+    data[-5] ^= 0xFF
+    result.checkpoint.write_bytes(bytes(data))
+    before = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        prepare_resume(result.run_dir)
+    after = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_resume_allows_only_harmless_overrides(tmp_path):
+    result = _train(tmp_path)
+    with pytest.raises(ConfigError, match="'ppo.ent_coef' cannot change when resuming"):
+        prepare_resume(result.run_dir, ["ppo.ent_coef=0.5"])
+    config, point = prepare_resume(result.checkpoint, ["checkpoint.keep_last=5", "sinks=[]"])
+    assert config.checkpoint.keep_last == 5 and config.sinks == ()
+    assert point.run_dir == result.run_dir and point.header["update"] == 8
+    assert config.env.num_envs == 16 and "env.num_envs" in config.explicit
+
+
+def test_resume_into_a_smaller_network_is_refused(tmp_path):
+    result = _train(tmp_path)
+    config, point = prepare_resume(result.run_dir)
+    other = load_config(None, BASE + ["network.hidden_sizes=[16]"])
+    trainer = make_train(other, ProbeEnv(), None, _reduce)
+    with pytest.raises(CheckpointError, match="incompatible with this run"):
+        train(other, trainer=trainer, resume=point, log=lambda *a: None)
+    assert ckpt.list_checkpoints(result.run_dir / "checkpoints")[-1] == result.checkpoint
+
+
+def _cli(argv):
+    parser = argparse.ArgumentParser(prog="hackmatrix")
+    train_cli.register(parser.add_subparsers())
+    args = parser.parse_args(["train", *argv])
+    return args.func(args)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ppo.ent_coeff=0.2"], "did you mean 'ppo.ent_coef'"),
+    (["sinks=[console, nosuchsink]"], "unknown sink type 'nosuchsink'"),
+    (["env.num_envs=8", "ppo.num_minibatches=3"], "must divide"),
+    (["--resume", "/nonexistent/run"], "neither a checkpoint file nor a run directory"),
+])
+def test_cli_errors_come_before_any_compile(argv, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises((ConfigError, CheckpointError), match=message):
+        _cli(argv)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_params_of_a_probe_run_are_finite(tmp_path):
+    result = _train(tmp_path, "ppo.total_timesteps=256")
+    assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(result.params))
