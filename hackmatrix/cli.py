@@ -11,6 +11,9 @@ from hackmatrix.errors import HackmatrixError
 SUBCOMMANDS = {
     "train": "hackmatrix.core.train_cli",
     "play": "hackmatrix.reference.play",
+    "eval": "hackmatrix.analysis.eval_cli",
+    "watch": "hackmatrix.analysis.watch_cli",
+    "report": "hackmatrix.analysis.report_cli",
 }
 
 
