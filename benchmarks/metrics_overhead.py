@@ -158,6 +158,7 @@ def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) ->
     jax.block_until_ready(plain(jax.random.key(1), states))
     jax.block_until_ready(with_metrics(jax.random.key(1), states, ppo))
     compile_s = time.perf_counter() - start
+    say(f"  compiled both rollouts in {compile_s:.1f} s")
 
     start = time.perf_counter()
     s = states
@@ -165,6 +166,7 @@ def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) ->
         s, total = plain(jax.random.key(10 + u), s)
         jax.block_until_ready(total)
     off = (time.perf_counter() - start) / updates
+    say(f"  metrics off: {1e3 * off:.1f} ms/update")
 
     pipeline = open_pipeline(directory / "env", updates)
     start = time.perf_counter()
@@ -181,6 +183,36 @@ def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) ->
     return {"compile": compile_s, "off": off, "on": on_loop, "on_drained": on_drained}
 
 
+def say(text: str) -> None:
+    """Print to the real stdout (sys.stdout is redirected while the console sink runs)."""
+    print(text, file=sys.__stdout__, flush=True)
+
+
+def report_parts(parts: dict) -> float:
+    """Print the per-part figures; return the training-thread milliseconds per update."""
+    ms = {k: 1e3 * v for k, v in parts.items() if k != "num_metrics"}
+    training_thread = ms["reduce"] + ms["transfer"] + ms["publish"]
+    say(f"scalars per update: {parts['num_metrics']}")
+    say(f"reduce   {ms['reduce']:8.3f} ms  (jitted, synthetic info)")
+    say(f"transfer {ms['transfer']:8.3f} ms  (device_get of the scalars)")
+    say(f"publish  {ms['publish']:8.3f} ms  (training thread)")
+    say(f"sum      {training_thread:8.3f} ms  per update on the training thread")
+    say(f"sinks    {ms['sinks']:8.3f} ms  per update in the background (all five, drained)")
+    return training_thread
+
+
+def report_env(env: dict, training_thread_ms: float) -> None:
+    """Print the rollout comparison."""
+    off_ms = 1e3 * env["off"]
+    say(f"env rollout compile (both variants) {env['compile']:.1f} s")
+    say(f"rollout, metrics off          {off_ms:10.1f} ms/update")
+    say(f"rollout + metrics, 5 sinks    {1e3 * env['on']:10.1f} ms/update "
+        f"({100 * (env['on'] / env['off'] - 1):+.2f}%)")
+    say(f"  ... including the drain     {1e3 * env['on_drained']:10.1f} ms/update "
+        f"({100 * (env['on_drained'] / env['off'] - 1):+.2f}%)")
+    say(f"training-thread cost / rollout: {100 * training_thread_ms / off_ms:.2f}%")
+
+
 def main(argv=None):
     """Run the measurements and print the per-update figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -191,31 +223,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault("WANDB_MODE", "offline")
     os.environ.setdefault("WANDB_SILENT", "true")
-    print(f"backend={jax.default_backend()} devices={jax.devices()} "
-          f"batch={args.num_envs} envs x {args.num_steps} steps")
-    with tempfile.TemporaryDirectory() as tmp, \
-            contextlib.redirect_stdout(open(os.devnull, "w")) as quiet:
+    say(f"backend={jax.default_backend()} devices={jax.devices()} "
+        f"batch={args.num_envs} envs x {args.num_steps} steps")
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as devnull, \
+            contextlib.redirect_stdout(devnull):
         parts = measure_parts(Path(tmp), args.num_steps, args.num_envs, max(args.updates, 20))
-        env = None if args.no_env else measure_env(Path(tmp), args.num_envs, args.num_steps,
-                                                   args.updates)
-        quiet.close()
-    ms = {k: 1e3 * v for k, v in parts.items() if k != "num_metrics"}
-    training_thread = ms["reduce"] + ms["transfer"] + ms["publish"]
-    print(f"scalars per update: {parts['num_metrics']}")
-    print(f"reduce   {ms['reduce']:8.3f} ms  (jitted, synthetic info)")
-    print(f"transfer {ms['transfer']:8.3f} ms  (device_get of the scalars)")
-    print(f"publish  {ms['publish']:8.3f} ms  (training thread)")
-    print(f"sum      {training_thread:8.3f} ms  per update on the training thread")
-    print(f"sinks    {ms['sinks']:8.3f} ms  per update in the background (all five, drained)")
-    if env is None:
-        return
-    print(f"env rollout compile (both variants) {env['compile']:.1f} s")
-    print(f"rollout, metrics off          {1e3 * env['off']:10.1f} ms/update")
-    print(f"rollout + metrics, 5 sinks    {1e3 * env['on']:10.1f} ms/update "
-          f"({100 * (env['on'] / env['off'] - 1):+.2f}%)")
-    print(f"  ... including the drain     {1e3 * env['on_drained']:10.1f} ms/update "
-          f"({100 * (env['on_drained'] / env['off'] - 1):+.2f}%)")
-    print(f"training-thread cost / rollout: {100 * training_thread / (1e3 * env['off']):.2f}%")
+        training_thread_ms = report_parts(parts)
+        if not args.no_env:
+            say("compiling and timing the env rollouts...")
+            env = measure_env(Path(tmp), args.num_envs, args.num_steps, args.updates)
+            report_env(env, training_thread_ms)
 
 
 if __name__ == "__main__":

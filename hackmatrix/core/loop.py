@@ -30,6 +30,7 @@ from hackmatrix.core.parallel import (
 )
 from hackmatrix.core.resume import ResumePoint
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
+from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import MetricsPipeline, unstack_updates
 from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
@@ -94,6 +95,14 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
             log(describe_auto_scale(config))
     check_divisible(config.env.num_envs, mesh)
 
+    # Restore (and so validate) a checkpoint before the expensive compile.
+    shapes = jax.eval_shape((trainer or make_train(config)).init, jax.random.PRNGKey(0))
+    if resume is not None:
+        host = ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload)
+        update = int(resume.header["update"])
+        if int(host.update) != update:
+            raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
+                                  f"says update {update}, its state {int(host.update)}")
     log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
         f"steps, up to {config.run.updates_per_chunk} updates per chunk, on "
         f"{mesh.devices.size} {jax.default_backend()} device(s))...")
@@ -101,18 +110,12 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
     compiled = (compile_for_config(config, mesh) if trainer is None
                 else compile_trainer(trainer, mesh))
     trainer = compiled.trainer
-
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
         runner = compiled.init(jax.random.PRNGKey(config.run.seed))
         update = 0
     else:
         run_dir, info = resume.run_dir, resume.run_info
-        host = ckpt.restore(resume.checkpoint, compiled.shapes, resume.header, resume.payload)
-        update = int(resume.header["update"])
-        if int(host.update) != update:
-            raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
-                                  f"says update {update}, its state {int(host.update)}")
         runner = place(host, compiled.shardings)
     log(f"ready in {time.monotonic() - start:.1f}s")
 

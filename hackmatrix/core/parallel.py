@@ -68,8 +68,13 @@ class Compiled(NamedTuple):
     shardings: object  # RunnerState of NamedShardings
 
 
+@functools.lru_cache(maxsize=4)
 def compile_trainer(trainer, mesh: Mesh) -> Compiled:
-    """Jit init and compile the chunk ahead of time over the mesh (the first call is not slow)."""
+    """Jit init and compile the chunk ahead of time over the mesh (the first call is not slow).
+
+    Cached, so that running the same trainer again in one process (a resume, a test, a sweep)
+    does not compile again.
+    """
     shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     shardings = runner_shardings(shapes, mesh)
     replicated = NamedSharding(mesh, PartitionSpec())
@@ -92,9 +97,9 @@ def compile_for_config(config, mesh: Mesh) -> Compiled:
         config, run=type(config.run)(updates_per_chunk=config.run.updates_per_chunk),
         checkpoint=type(config.checkpoint)(), health=type(config.health)(), sinks=(),
         explicit=frozenset(), autoscaled=())
-    return _compile_cached(key, mesh)
+    return _trainer_for(key, mesh)
 
 
 @functools.lru_cache(maxsize=4)
-def _compile_cached(config, mesh):
+def _trainer_for(config, mesh):
     return compile_trainer(make_train(config), mesh)

@@ -15,6 +15,7 @@ from hackmatrix.env.constants import ENEMY_MAX_HP, ENEMY_STEPS, MAX_ENEMIES, MAX
 from hackmatrix.env.entities import remove, valid_slots
 from hackmatrix.env.generation import spawn_into, spawn_maps
 from hackmatrix.env.movement import enemy_bits, move_context, step_enemy
+from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState, empty_transmissions
 from hackmatrix.env.undo import push_snapshot
 
@@ -115,17 +116,13 @@ def _act(key, state: EnvState, in_turn) -> EnvState:
     return state.replace(enemies=enemies, player=state.player.replace(hp=hp))
 
 
-def _spawns(key, state: EnvState, in_turn) -> EnvState:
-    """Steps (3) and (4): the scheduled task, then the queued siphon transmissions [D8].
+def _spawn_requests(key, trans, empty_bits, lof_bits, due, total):
+    """Run `total` SpawnTransmissions: the scheduled one first when `due`, then siphon ones.
 
-    One loop serves both (iteration 0 is the scheduled spawn when it is due), so a vmapped batch
-    runs max(due + queued) spawns rather than one more. The Empty map only loses the cells picked
-    along the way and LoF ignores transmissions, so both maps are computed once.
+    The Empty map only loses the cells picked along the way and LoF ignores transmissions, so
+    both maps are computed once by the caller.
     """
-    empty_bits, lof_bits = spawn_maps(state)
-    due = in_turn & ~state.calm & (state.turn >= state.sched_next)
     first = due.astype(I32)
-    total = first + jnp.where(in_turn, jnp.minimum(state.pending_spawns, MAX_PENDING_SPAWNS), 0)
 
     def cond(carry):
         return carry[0] < total
@@ -140,7 +137,23 @@ def _spawns(key, state: EnvState, in_turn) -> EnvState:
         )
         return k + 1, trans, empty_bits
 
-    _, trans, _ = lax.while_loop(cond, body, (I32(0), state.transmissions, empty_bits))
+    return lax.while_loop(cond, body, (I32(0), trans, empty_bits))[1]
+
+
+def _spawns(key, state: EnvState, in_turn) -> EnvState:
+    """Steps (3) and (4): the scheduled task, then the queued siphon transmissions [D8].
+
+    Each spawn draws 400 random numbers, so under vmap only the environments that spawn this
+    turn run the loop (apply_where), each for its own due + queued count.
+    """
+    due = in_turn & ~state.calm & (state.turn >= state.sched_next)
+    queued = jnp.where(in_turn, jnp.minimum(state.pending_spawns, MAX_PENDING_SPAWNS), 0)
+    total = due.astype(I32) + queued
+    empty_bits, lof_bits = spawn_maps(state)
+    trans = apply_where(
+        total > 0, _spawn_requests,
+        (key, state.transmissions, empty_bits, lof_bits, due, total), state.transmissions,
+    )
     return state.replace(
         transmissions=trans,
         sched_next=jnp.where(due, state.turn + state.sched_interval, state.sched_next),

@@ -57,4 +57,4 @@ def apply_where(active, fn, args, default):
         _, out = lax.while_loop(cond, body, (jnp.asarray(0, order.dtype), out))
         return out, jax.tree.map(lambda _: True, out)
 
-    return run(active, args, default)
+    return run(jnp.asarray(active, bool), args, default)

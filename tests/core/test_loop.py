@@ -2,11 +2,9 @@
 
 import argparse
 
-import jax
-import numpy as np
 import pytest
-
 from conftest import ProbeEnv, probe_reduce
+
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core import load_config, make_train, train_cli
 from hackmatrix.core.loop import TrainingDivergedError, train
@@ -23,14 +21,20 @@ def _reduce(info, actions, stats, learning_rate):
     return {f"train/{k}": v for k, v in probe_reduce(info, actions, stats, learning_rate).items()}
 
 
-def _train(tmp_path, *extra, resume=None):
+@pytest.fixture(scope="module")
+def base_trainer():
+    """One probe trainer for the BASE config, so the module compiles it once."""
+    return make_train(load_config(None, BASE), ProbeEnv(), None, _reduce)
+
+
+def _train(tmp_path, *extra, trainer=None):
     config = load_config(None, BASE + [f"run.runs_dir={tmp_path}", *extra])
-    trainer = make_train(config, ProbeEnv(), None, _reduce)
-    return train(config, trainer=trainer, log=lambda *a: None, resume=resume)
+    trainer = trainer or make_train(config, ProbeEnv(), None, _reduce)
+    return train(config, trainer=trainer, log=lambda *a: None)
 
 
-def test_checkpoint_schedule_and_outputs(tmp_path):
-    result = _train(tmp_path)
+def test_checkpoint_schedule_and_outputs(tmp_path, base_trainer):
+    result = _train(tmp_path, trainer=base_trainer)
     assert result.status == "finished" and result.update == 8
     names = [p.name for p in ckpt.list_checkpoints(result.run_dir / "checkpoints")]
     # Chunks end at 2, 4, 6, 8: due at 4 (crossed 3) and 6 (crossed 6), final at 8; keep 2.
@@ -43,7 +47,7 @@ def test_checkpoint_schedule_and_outputs(tmp_path):
         range(1, 9))
     assert (result.run_dir / "config.yaml").is_file() and (result.run_dir / "run.json").is_file()
     assert result.run_dir.name == "ppo-001"
-    assert _train(tmp_path, "ppo.total_timesteps=128").run_dir.name == "ppo-002"
+    assert _train(tmp_path, trainer=base_trainer).run_dir.name == "ppo-002"
 
 
 def test_nan_loss_stops_with_the_update_and_saves_nothing(tmp_path):
@@ -56,8 +60,8 @@ def test_nan_loss_stops_with_the_update_and_saves_nothing(tmp_path):
     assert ckpt.list_checkpoints(run_dir / "checkpoints") == []
 
 
-def test_corrupt_checkpoint_fails_resume_and_overwrites_nothing(tmp_path):
-    result = _train(tmp_path)
+def test_corrupt_checkpoint_fails_resume_and_overwrites_nothing(tmp_path, base_trainer):
+    result = _train(tmp_path, trainer=base_trainer)
     data = bytearray(result.checkpoint.read_bytes())
     data[-5] ^= 0xFF
     result.checkpoint.write_bytes(bytes(data))
@@ -68,8 +72,8 @@ def test_corrupt_checkpoint_fails_resume_and_overwrites_nothing(tmp_path):
     assert after == before
 
 
-def test_resume_allows_only_harmless_overrides(tmp_path):
-    result = _train(tmp_path)
+def test_resume_allows_only_harmless_overrides(tmp_path, base_trainer):
+    result = _train(tmp_path, trainer=base_trainer)
     with pytest.raises(ConfigError, match="'ppo.ent_coef' cannot change when resuming"):
         prepare_resume(result.run_dir, ["ppo.ent_coef=0.5"])
     config, point = prepare_resume(result.checkpoint, ["checkpoint.keep_last=5", "sinks=[]"])
@@ -78,9 +82,9 @@ def test_resume_allows_only_harmless_overrides(tmp_path):
     assert config.env.num_envs == 16 and "env.num_envs" in config.explicit
 
 
-def test_resume_into_a_smaller_network_is_refused(tmp_path):
-    result = _train(tmp_path)
-    config, point = prepare_resume(result.run_dir)
+def test_resume_into_a_smaller_network_is_refused(tmp_path, base_trainer):
+    result = _train(tmp_path, trainer=base_trainer)
+    _config, point = prepare_resume(result.run_dir)
     other = load_config(None, BASE + ["network.hidden_sizes=[16]"])
     trainer = make_train(other, ProbeEnv(), None, _reduce)
     with pytest.raises(CheckpointError, match="incompatible with this run"):
@@ -106,8 +110,3 @@ def test_cli_errors_come_before_any_compile(argv, message, tmp_path, monkeypatch
     with pytest.raises((ConfigError, CheckpointError), match=message):
         _cli(argv)
     assert not (tmp_path / "runs").exists()
-
-
-def test_params_of_a_probe_run_are_finite(tmp_path):
-    result = _train(tmp_path, "ppo.total_timesteps=256")
-    assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(result.params))

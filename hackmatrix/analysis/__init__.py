@@ -1,0 +1,1 @@
+"""Using a trained agent: `hackmatrix eval`, `hackmatrix watch` and `hackmatrix report`."""

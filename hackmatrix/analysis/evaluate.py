@@ -1,0 +1,176 @@
+"""Play N whole episodes at once (vmapped, one `lax.while_loop`) and summarise them.
+
+Every episode i starts from `episode_keys(seed, N)[i]`: its reset key and the key of step t are
+fixed by the seed alone, so the agent and the random baseline meet the same starting boards and the
+same env draws at equal step numbers, and `hackmatrix watch --seed S --episode i` replays episode i
+of `hackmatrix eval --seed S`. Episodes run on the bare game (no auto-reset): a finished game stays
+finished, so each slot holds exactly one episode; a game still running after `max_steps` steps
+counts as truncated (not won, its stage as reached).
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from hackmatrix.analysis.policy import GREEDY, MODE_NAMES, RANDOM, choose_action
+from hackmatrix.env import action_mask, reset, step
+from hackmatrix.env.constants import (
+    NUM_ACTIONS,
+    NUM_DIRECTIONS,
+    NUM_STAGES,
+    PROGRAM_ACTION_OFFSET,
+    PROGRAM_NAMES,
+    REWARD_KEYS,
+    SIPHON_ACTION,
+)
+
+# Two-sided 95% normal quantile: the confidence intervals are mean +- Z95 * standard error.
+Z95 = 1.959964
+
+
+@struct.dataclass
+class EpisodeStats:
+    """Per-episode results of `play_episodes`, each with a leading (episodes,) axis."""
+
+    episode_return: jnp.ndarray  # float32
+    length: jnp.ndarray  # int32: actions taken
+    final_stage: jnp.ndarray  # int32
+    won: jnp.ndarray  # bool
+    truncated: jnp.ndarray  # bool: still running after max_steps
+    action_counts: jnp.ndarray  # int32[episodes, NUM_ACTIONS]
+    reward_totals: jnp.ndarray  # float32[episodes, 15], REWARD_KEYS order
+
+
+def episode_keys(seed: int, episodes: int):
+    """Return the (episodes, 2) keys of the episodes of a seed."""
+    return jax.random.split(jax.random.PRNGKey(seed), episodes)
+
+
+def reset_key(episode_key):
+    """Return the key that generates an episode's first board."""
+    return jax.random.split(episode_key)[0]
+
+
+def step_keys(episode_key, t):
+    """Return (action key, env key) of step t (0-based) of an episode."""
+    run_key = jax.random.split(episode_key)[1]
+    return jax.random.split(jax.random.fold_in(run_key, t))
+
+
+def play_episodes(apply_fn, params, keys, mode, max_steps) -> EpisodeStats:
+    """Play one episode per key with the policy's `mode` (jittable; mode and max_steps traced)."""
+    num = keys.shape[0]
+    obs, state = jax.vmap(reset)(jax.vmap(reset_key)(keys))
+    zeros = EpisodeStats(
+        episode_return=jnp.zeros((num,), jnp.float32), length=jnp.zeros((num,), jnp.int32),
+        final_stage=state.stage, won=state.won, truncated=jnp.zeros((num,), bool),
+        action_counts=jnp.zeros((num, NUM_ACTIONS), jnp.int32),
+        reward_totals=jnp.zeros((num, len(REWARD_KEYS)), jnp.float32))
+
+    def cond(carry):
+        t, _, _, alive, _ = carry
+        return (t < max_steps) & jnp.any(alive)
+
+    def body(carry):
+        t, state, obs, alive, stats = carry
+        mask = jax.vmap(action_mask)(state)
+        logits, _ = apply_fn(params, obs)
+        act_keys, env_keys = jnp.moveaxis(jax.vmap(step_keys, in_axes=(0, None))(keys, t), 1, 0)
+        action = jax.vmap(choose_action, in_axes=(0, 0, 0, None))(act_keys, logits, mask, mode)
+        new_state, new_obs, reward, done, breakdown = jax.vmap(step)(env_keys, state, action)
+        live = alive.astype(jnp.float32)
+        parts = jnp.stack([breakdown[k] for k in REWARD_KEYS], axis=-1)
+        stats = stats.replace(
+            episode_return=stats.episode_return + live * reward,
+            length=stats.length + alive,
+            action_counts=stats.action_counts
+            + alive[:, None] * jax.nn.one_hot(action, NUM_ACTIONS, dtype=jnp.int32),
+            reward_totals=stats.reward_totals + live[:, None] * parts,
+        )
+        # A finished game is frozen: its state, stage and outcome stay those of its last step.
+        keep = jax.tree.map(lambda new, old: _where_rows(alive, new, old), new_state, state)
+        obs = _where_rows(alive, new_obs, obs)
+        return t + 1, keep, obs, alive & ~done, stats
+
+    _, state, _, alive, stats = jax.lax.while_loop(
+        cond, body, (jnp.int32(0), state, obs, jnp.ones((num,), bool), zeros))
+    return stats.replace(final_stage=state.stage, won=state.won, truncated=alive)
+
+
+def _where_rows(rows, new, old):
+    return jnp.where(rows.reshape(rows.shape + (1,) * (new.ndim - 1)), new, old)
+
+
+def _mean_ci(values) -> tuple:
+    """Mean and the half-width of its 95% normal confidence interval (None for one value)."""
+    values = np.asarray(values, np.float64)
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, None
+    return mean, float(Z95 * values.std(ddof=1) / math.sqrt(values.size))
+
+
+def summarize(stats: EpisodeStats) -> dict:
+    """Return the plain-data summary of a batch of episodes (what `hackmatrix eval` reports).
+
+    Action shares are over all actions of all episodes, as the training metrics `actions/*`
+    are; reward components are the mean per-episode total of each of the 15 components.
+    """
+    s = jax.tree.map(np.asarray, jax.device_get(stats))
+    episodes = int(s.length.size)
+    steps = int(s.length.sum())
+    per_action = s.action_counts.sum(axis=0)
+    share = per_action / max(steps, 1)
+    stage_mean, stage_ci = _mean_ci(s.final_stage)
+    return_mean, return_ci = _mean_ci(s.episode_return)
+    return {
+        "episodes": episodes,
+        "steps": steps,
+        "win_rate": float(s.won.mean()),
+        "final_stage_mean": stage_mean,
+        "final_stage_ci95": stage_ci,
+        "final_stages": {str(k): int((s.final_stage == k).sum())
+                         for k in range(1, NUM_STAGES + 1)},
+        "return_mean": return_mean,
+        "return_ci95": return_ci,
+        "length_mean": float(s.length.mean()),
+        "truncated_rate": float(s.truncated.mean()),
+        "actions": {
+            "move_frac": float(share[:NUM_DIRECTIONS].sum()),
+            "siphon_frac": float(share[SIPHON_ACTION]),
+            "program_frac": float(share[PROGRAM_ACTION_OFFSET:].sum()),
+        },
+        "programs": {
+            name: {"share": float(share[PROGRAM_ACTION_OFFSET + i]),
+                   "per_episode": float(per_action[PROGRAM_ACTION_OFFSET + i] / episodes)}
+            for i, name in enumerate(PROGRAM_NAMES)
+        },
+        "rewards": {key: float(s.reward_totals[:, j].mean()) for j, key in enumerate(REWARD_KEYS)},
+    }
+
+
+def make_player(network):
+    """Return the jitted `player(params, keys, mode, max_steps) -> EpisodeStats` of a network."""
+    return jax.jit(lambda params, keys, mode, max_steps: play_episodes(
+        network.apply, params, keys, mode, max_steps))
+
+
+def evaluate(policy, episodes: int, seed: int, mode: int = GREEDY, max_steps: int = 5000,
+             player=None) -> dict:
+    """Play `episodes` games with the policy and with the random baseline on the same seeds.
+
+    Returns {"agent": summary, "random": summary} (see `summarize`); both runs share one
+    compilation, since the mode is a traced argument.
+    """
+    player = player or make_player(policy.network)
+    keys = episode_keys(seed, episodes)
+    out = {}
+    for name, run_mode in (("agent", mode), ("random", RANDOM)):
+        stats = player(policy.params, keys, jnp.int32(run_mode), jnp.int32(max_steps))
+        out[name] = summarize(stats)
+    out["agent"]["policy"] = MODE_NAMES[mode]
+    out["random"]["policy"] = MODE_NAMES[RANDOM]
+    return out

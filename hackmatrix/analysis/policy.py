@@ -1,0 +1,81 @@
+"""A trained policy loaded from a checkpoint: the network, its params and the run's config.
+
+The params are restored through the trainer's public checkpoint functions: the target shape is
+the runner state that `make_train(config)` would build for the checkpoint's own (auto-scaled)
+config, so a checkpoint from another network or code version fails with a CheckpointError.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+
+from hackmatrix.core import checkpoint as ckpt
+from hackmatrix.core.config import Config, all_keys, config_from_dict, flatten
+from hackmatrix.core.distribution import log_probs, masked_logits
+from hackmatrix.core.train import make_train
+from hackmatrix.errors import CheckpointError, ConfigError
+
+# Action choice of a policy: the most probable valid action, a draw from the policy, or a
+# uniform draw over the valid actions (the baseline, which ignores the network).
+GREEDY, SAMPLE, RANDOM = 0, 1, 2
+MODE_NAMES = ("greedy", "sample", "random")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A trained actor-critic: `apply(params, obs) -> (logits, value)` and where it came from."""
+
+    network: object
+    params: dict
+    config: Config
+    header: dict
+    checkpoint: Path
+
+    @property
+    def update(self) -> int:
+        """Updates trained when the checkpoint was written."""
+        return int(self.header.get("update", 0))
+
+    @property
+    def env_steps(self) -> int:
+        """Env steps trained when the checkpoint was written."""
+        return int(self.header.get("env_steps", 0))
+
+
+def config_of_header(path, header: dict) -> Config:
+    """Return the resolved config stored in a checkpoint header."""
+    try:
+        flat = flatten(header["config"], all_keys())
+        return config_from_dict(flat, frozenset(header.get("explicit", ())))
+    except (KeyError, ConfigError) as err:
+        raise CheckpointError(f"checkpoint '{path}' holds a config this version cannot use: "
+                              f"{err}") from None
+
+
+def load_policy(path_or_run_dir) -> Policy:
+    """Load the policy of a checkpoint file, or of a run directory's newest checkpoint."""
+    path = ckpt.resolve(path_or_run_dir)
+    header, payload = ckpt.read_header(path)
+    config = config_of_header(path, header)
+    trainer = make_train(config)
+    shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
+    runner = ckpt.restore(path, shapes, header, payload)
+    params = jax.tree.map(jnp.asarray, runner.params)
+    return Policy(network=trainer.network, params=params, config=config, header=header,
+                  checkpoint=path)
+
+
+def choose_action(key, logits, mask, mode):
+    """Return the action of each row for a traced mode (GREEDY, SAMPLE or RANDOM)."""
+    greedy = jnp.argmax(masked_logits(logits, mask), axis=-1).astype(jnp.int32)
+    uniform = jnp.zeros_like(logits)
+    scores = jnp.where(mode == RANDOM, uniform, logits)
+    drawn = jax.random.categorical(key, masked_logits(scores, mask), axis=-1).astype(jnp.int32)
+    return jnp.where(mode == GREEDY, greedy, drawn)
+
+
+def action_probabilities(logits, mask):
+    """Return the policy's probability of every action (0 for invalid ones)."""
+    return jnp.where(mask, jnp.exp(log_probs(logits, mask)), 0.0)
