@@ -151,7 +151,11 @@ def make_rollouts(num_envs: int, num_steps: int):
 
 
 def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) -> dict:
-    """Seconds per update of the env rollout alone and with metrics published to five sinks."""
+    """Seconds per update of the env rollout alone and with metrics published to five sinks.
+
+    The two variants alternate update by update, so that drifts in machine load hit both alike;
+    the medians are reported.
+    """
     states, plain, with_metrics = make_rollouts(num_envs, num_steps)
     ppo = {k: jnp.full((4, 4), 0.01) for k in PPO_KEYS}
     start = time.perf_counter()
@@ -160,27 +164,26 @@ def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) ->
     compile_s = time.perf_counter() - start
     say(f"  compiled both rollouts in {compile_s:.1f} s")
 
-    start = time.perf_counter()
-    s = states
-    for u in range(updates):
-        s, total = plain(jax.random.key(10 + u), s)
-        jax.block_until_ready(total)
-    off = (time.perf_counter() - start) / updates
-    say(f"  metrics off: {1e3 * off:.1f} ms/update")
-
     pipeline = open_pipeline(directory / "env", updates)
-    start = time.perf_counter()
-    s = states
+    off, on = [], []
+    s_off = s_on = states
     for u in range(updates):
         begin = time.perf_counter()
-        s, reduced = with_metrics(jax.random.key(10 + u), s, ppo)
+        s_off, total = plain(jax.random.key(10 + u), s_off)
+        jax.block_until_ready(total)
+        off.append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        s_on, reduced = with_metrics(jax.random.key(10 + u), s_on, ppo)
         row = host_row(reduced, u + 1, num_envs * num_steps, time.perf_counter() - begin)
         pipeline.publish(u + 1, row)
-    on_loop = (time.perf_counter() - start) / updates
+        on.append(time.perf_counter() - begin)
+        say(f"  update {u + 1}: off {1e3 * off[-1]:.1f} ms, on {1e3 * on[-1]:.1f} ms")
+    begin = time.perf_counter()
     pipeline.flush()
-    on_drained = (time.perf_counter() - start) / updates
+    drain = time.perf_counter() - begin
     pipeline.close()
-    return {"compile": compile_s, "off": off, "on": on_loop, "on_drained": on_drained}
+    return {"compile": compile_s, "off": statistics.median(off), "on": statistics.median(on),
+            "on_drained": statistics.median(on) + drain / updates}
 
 
 def say(text: str) -> None:

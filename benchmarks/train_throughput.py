@@ -7,10 +7,12 @@ auto-scaling) it measures:
   * the time shares of its parts, each jitted and timed alone: the env (random valid actions),
     the policy forward pass of the rollout, the learning step (GAE + epochs x minibatches) and the
     metrics reduction;
-  * a straightforward implementation of the same PPO shape for comparison: one jitted rollout
-    and one jitted learning step per update, called from a Python loop, with the whole shuffled
-    batch materialised each epoch and the per-update metrics computed on the host in NumPy from
-    the rollout info.
+  * two straightforward implementations of the same PPO shape (same env, network, losses and
+    optimiser), with the per-update metrics computed on the host in NumPy from the rollout info:
+    - "python loop" (CleanRL style): one jitted call per env step and per minibatch, driven by
+      Python loops over steps, epochs and minibatches;
+    - "per-update jit" (PureJaxRL style without chunks): one jitted rollout and one jitted
+      learning step per update (a shuffled copy of the batch every epoch).
 
     python benchmarks/train_throughput.py [--num-envs 64 256 1024] [--num-steps 128] [--updates 3]
 """
@@ -23,11 +25,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from hackmatrix.core import losses
+from hackmatrix.core import distribution, losses
 from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config, minibatch_size
+from hackmatrix.core.gae import compute_gae
 from hackmatrix.core.parallel import compile_for_config, make_mesh
-from hackmatrix.core.rollout import collect
+from hackmatrix.core.rollout import Transition, collect
 from hackmatrix.core.train import default_env
 from hackmatrix.core.update import learning_rate_at, make_learner
 from hackmatrix.env.constants import NUM_ACTIONS, REWARD_KEYS
@@ -68,7 +71,6 @@ def naive_learner(config, apply_fn, tx):
     """The usual PureJaxRL-style learning step: a shuffled copy of the batch every epoch."""
     ppo = config.ppo
     n_batch, n_mb = batch_size(config), ppo.num_minibatches
-    from hackmatrix.core.gae import compute_gae
 
     def step(carry, batch):
         params, opt_state = carry
@@ -113,21 +115,33 @@ def host_metrics(info, actions, stats):
     return out
 
 
-def measure_naive(config, env, env_params, compiled, updates):
-    """Steps/s of the straightforward loop (per-update jit calls, host metrics)."""
-    trainer = compiled.trainer
-    apply_fn = trainer.network.apply
-    learn = naive_learner(config, apply_fn, trainer.optimizer)
+def _start(compiled):
+    """Host copies of a fresh runner's pieces."""
+    runner = jax.device_get(compiled.init(jax.random.PRNGKey(1)))
+    return (runner.params, runner.opt_state, runner.env_state, runner.obs, runner.mask,
+            runner.key)
+
+
+def _rate(one_update, carry, updates, steps):
+    carry = one_update(*carry)  # compile
+    jax.block_until_ready(carry)
+    start = time.perf_counter()
+    for _ in range(updates):
+        carry = one_update(*carry)
+    jax.block_until_ready(carry)
+    return updates * steps / (time.perf_counter() - start)
+
+
+def measure_per_update_jit(config, env, env_params, compiled, updates):
+    """Steps/s with one jitted rollout and one jitted learning step per update."""
+    apply_fn = compiled.trainer.network.apply
+    learn = naive_learner(config, apply_fn, compiled.trainer.optimizer)
 
     @jax.jit
     def rollout(params, env_state, obs, mask, key):
         carry, traj, info = collect(env, env_params, apply_fn, params, env_state, obs, mask, key,
                                     config.ppo.num_steps)
         return carry, traj, info, apply_fn(params, carry[1])[1]
-
-    runner = jax.device_get(compiled.init(jax.random.PRNGKey(1)))
-    params, opt_state = runner.params, runner.opt_state
-    state, obs, mask, key = runner.env_state, runner.obs, runner.mask, runner.key
 
     def one_update(params, opt_state, state, obs, mask, key):
         key, k1, k2 = jax.random.split(key, 3)
@@ -137,12 +151,66 @@ def measure_naive(config, env, env_params, compiled, updates):
         host_metrics(host_info, np.asarray(traj.action), jax.device_get(stats))
         return params, opt_state, state, obs, mask, key
 
-    carry = one_update(params, opt_state, state, obs, mask, key)  # compile
-    start = time.perf_counter()
-    for _ in range(updates):
-        carry = one_update(*carry)
-    jax.block_until_ready(carry)
-    return updates * batch_size(config) / (time.perf_counter() - start)
+    return _rate(one_update, _start(compiled), updates, batch_size(config))
+
+
+def measure_python_loop(config, env, env_params, compiled, updates):
+    """Steps/s with one jitted call per env step and per minibatch (CleanRL style)."""
+    apply_fn, tx, ppo = compiled.trainer.network.apply, compiled.trainer.optimizer, config.ppo
+    num_envs, n_batch = config.env.num_envs, batch_size(config)
+    @jax.jit
+    def env_step(params, state, obs, mask, key):
+        k_act, k_env = jax.random.split(key)
+        logits, value = apply_fn(params, obs)
+        action = distribution.sample(k_act, logits, mask)
+        log_prob = distribution.log_prob(logits, mask, action)
+        next_obs, state, reward, done, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+            jax.random.split(k_env, num_envs), state, action, env_params)
+        t = Transition(obs=obs, mask=mask, action=action, log_prob=log_prob, value=value,
+                       reward=reward, done=done)
+        return state, next_obs, jax.vmap(env.action_mask)(state), t, info
+
+    @jax.jit
+    def advantages(params, traj, last_obs):
+        last_value = apply_fn(params, last_obs)[1]
+        adv, targets = compute_gae(traj.reward, traj.value, traj.done, last_value, ppo.gamma,
+                                   ppo.gae_lambda)
+        data = losses.Batch(obs=traj.obs, mask=traj.mask, action=traj.action,
+                            log_prob=traj.log_prob, value=traj.value, advantage=adv,
+                            target=targets)
+        return jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), data)
+
+    @jax.jit
+    def minibatch_step(params, opt_state, data, idx):
+        batch = jax.tree.map(lambda x: x[idx], data)
+        (_, stats), grads = jax.value_and_grad(losses.ppo_loss, has_aux=True)(
+            params, apply_fn, batch, ppo)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, stats
+
+    rng = np.random.default_rng(0)
+
+    def one_update(params, opt_state, state, obs, mask, key):
+        steps, infos = [], []
+        for _ in range(ppo.num_steps):
+            key, sub = jax.random.split(key)
+            state, obs, mask, t, info = env_step(params, state, obs, mask, sub)
+            steps.append(t)
+            infos.append(info)
+        traj = jax.tree.map(lambda *x: jnp.stack(x), *steps)
+        data = advantages(params, traj, obs)
+        stats = []
+        for _ in range(ppo.update_epochs):
+            for idx in rng.permutation(n_batch).reshape(ppo.num_minibatches, -1):
+                params, opt_state, s = minibatch_step(params, opt_state, data, idx)
+                stats.append(s)
+        info = jax.device_get(jax.tree.map(lambda *x: jnp.stack(x), *infos))
+        info.update(reward=np.asarray(traj.reward), done=np.asarray(traj.done))
+        host_metrics(info, np.asarray(traj.action),
+                     {k: np.asarray([float(s[k]) for s in stats]) for k in stats[0]})
+        return params, opt_state, state, obs, mask, key
+
+    return _rate(one_update, _start(compiled), updates, n_batch)
 
 
 def measure(num_envs, num_steps, updates, baseline):
@@ -191,14 +259,19 @@ def measure(num_envs, num_steps, updates, baseline):
         "metrics": metrics_s / parts,
     }
     if baseline:
-        result["naive_sps"] = measure_naive(config, env, env_params, compiled, updates)
+        result["per_update_sps"] = measure_per_update_jit(config, env, env_params, compiled,
+                                                          updates)
+        result["python_loop_sps"] = measure_python_loop(config, env, env_params, compiled,
+                                                        updates)
     line = (f"{num_envs:>5} envs  {result['shape']:<28} trainer {result['sps']:>8,.0f} steps/s"
             f"  | env {result['env']:5.1%}  policy {result['policy']:5.1%}  learn "
             f"{result['learn']:5.1%}  metrics {result['metrics']:5.1%}"
             f"  | compile {compile_s:5.1f}s")
     if baseline:
-        line += (f"  | straightforward {result['naive_sps']:>8,.0f} steps/s "
-                 f"(x{result['sps'] / result['naive_sps']:.2f})")
+        for name, key in (("per-update jit", "per_update_sps"), ("python loop",
+                                                                  "python_loop_sps")):
+            line += (f"  | {name} {result[key]:>7,.0f} steps/s "
+                     f"(trainer x{result['sps'] / result[key]:.2f})")
     print(line, flush=True)
     return result
 

@@ -44,9 +44,14 @@ class EpisodeStats:
     reward_totals: jnp.ndarray  # float32[episodes, 15], REWARD_KEYS order
 
 
+def episode_key(seed: int, index):
+    """Return the key of episode `index` of a seed (the same whatever the episode count)."""
+    return jax.random.fold_in(jax.random.PRNGKey(seed), index)
+
+
 def episode_keys(seed: int, episodes: int):
-    """Return the (episodes, 2) keys of the episodes of a seed."""
-    return jax.random.split(jax.random.PRNGKey(seed), episodes)
+    """Return the (episodes, 2) keys of episodes 0 .. episodes - 1 of a seed."""
+    return jax.vmap(lambda index: episode_key(seed, index))(jnp.arange(episodes))
 
 
 def reset_key(episode_key):
@@ -149,6 +154,11 @@ def summarize(stats: EpisodeStats) -> dict:
             for i, name in enumerate(PROGRAM_NAMES)
         },
         "rewards": {key: float(s.reward_totals[:, j].mean()) for j, key in enumerate(REWARD_KEYS)},
+        "per_episode": {
+            "return": [float(x) for x in s.episode_return], "length": s.length.tolist(),
+            "final_stage": s.final_stage.tolist(), "won": s.won.tolist(),
+            "truncated": s.truncated.tolist(),
+        },
     }
 
 

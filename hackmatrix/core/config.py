@@ -32,7 +32,7 @@ class PPOConfig:
     """PPO section (the reference shape of `auto_scale_for_batch_size`)."""
 
     num_steps: int = 128
-    total_timesteps: int = 3_145_728
+    total_timesteps: int = 1_048_576
     update_epochs: int = 4
     num_minibatches: int = 4
     learning_rate: float = 2.5e-4
@@ -65,7 +65,7 @@ class RunConfig:
     seed: int = 0
     name: str = "ppo"
     runs_dir: str = "runs"
-    updates_per_chunk: int = 8
+    updates_per_chunk: int = 4
     distributed: bool = False
 
 
@@ -73,7 +73,7 @@ class RunConfig:
 class CheckpointConfig:
     """Checkpoint section."""
 
-    every_updates: int = 24
+    every_updates: int = 16
     every_minutes: float = 10.0
     keep_last: int = 3
 

@@ -1,9 +1,10 @@
 """EnemyTurn of GAME_RULES.md section 4.6: hatching, enemy actions, spawns, resets, snapshot.
 
-Written for speed under vmap on CPU, where sorts, wide gathers and `lax.cond` (a select of the
-whole state) are the expensive operations: the STEP skip is threaded through as a mask instead
-of a branch, the acting order is drawn by repeated minimum search instead of an argsort, and
-rarely needed work runs inside `_lazy`, which costs nothing when no env of the batch needs it.
+Written for speed under vmap on CPU, where sorts, wide gathers, random draws and `lax.cond` (a
+select of the whole state) are the expensive operations: the STEP skip is threaded through as a
+mask instead of a branch, the acting order is found by repeated minimum search instead of an
+argsort, rarely needed work runs inside `_lazy` (free when no env of the batch needs it), and
+the spawns, 400 random numbers each, run only for the environments that spawn (apply_where).
 """
 
 import jax
@@ -161,13 +162,18 @@ def _spawns(key, state: EnvState, in_turn) -> EnvState:
     )
 
 
-def enemy_turn(key, state: EnvState) -> EnvState:
+def enemy_turn(key, state: EnvState, enabled=True) -> EnvState:
     """EnemyTurn of section 4.6; an armed STEP skips it entirely (only step_pending is cleared).
 
-    The turn runs to completion even when the player's HP reaches 0.
+    The turn runs to completion even when the player's HP reaches 0. `enabled=False` returns
+    the state unchanged: under vmap this is cheaper than a `lax.cond` around the call, which
+    would select between two whole states.
     """
-    in_turn = ~state.step_pending
-    state = state.replace(turn=state.turn + in_turn.astype(I32), step_pending=jnp.bool_(False))
+    enabled = jnp.asarray(enabled, bool)
+    in_turn = enabled & ~state.step_pending
+    state = state.replace(
+        turn=state.turn + in_turn.astype(I32), step_pending=state.step_pending & ~enabled
+    )
     state = hatch_transmissions(state, in_turn)
     state = _act(key, state, in_turn)
     state = _spawns(key, state, in_turn)

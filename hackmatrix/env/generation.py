@@ -168,6 +168,7 @@ def _attempt_blocks(key, attempt, count, free_lo, free_hi):
 
 
 def _acceptable_bits(block_lo, block_hi, exit_lo, exit_hi):
+    """blocks_acceptable on bitboards."""
     open_lo, open_hi = FULL & ~block_lo, FULL & ~block_hi
     # (a) BFS from (0, 0); the exit may be reached but is not expanded (unless it is the start).
     src_lo, src_hi = cell_bits(0, 0)
@@ -204,10 +205,10 @@ def _generate_blocks(key, count, free, exit_cell):
     init = (I32(0), jnp.bool_(False), jnp.zeros(MAX_BLOCKS, bool),
             jnp.zeros((_BLOCK_FIELDS, MAX_BLOCKS), I32))
     _, accepted, placed, records = lax.while_loop(cond, body, init)
-    # All 100 attempts failed: the stage has no blocks.
     kind, points, program, cell = records
     # spawn = p for data payloads, SPAWN[q] for program payloads.
     spawn = jnp.where(program >= 0, jnp.asarray(_SPAWN)[jnp.maximum(program, 0)], points)
+    # If all 100 attempts failed the stage has no blocks.
     cell = jnp.where(placed & accepted, cell, NUM_CELLS)
     base = jnp.stack([jnp.zeros(NUM_CELLS, I32), jnp.zeros(NUM_CELLS, I32),
                       jnp.full(NUM_CELLS, -1, I32), jnp.zeros(NUM_CELLS, I32)])

@@ -138,3 +138,18 @@ def test_auto_scale_leaves_explicit_values_alone():
     assert config.autoscaled == (("ppo.num_minibatches", 4, 32),)
     off = _scaled(2048, "ppo.auto_scale=false")
     assert (off.ppo.num_minibatches, off.ppo.update_epochs) == (4, 4)
+
+
+def test_metrics_health_section_is_nested_and_typed(tmp_path):
+    config = load_config(DEFAULT_YAML, ["metrics.health.entropy_min=0.5",
+                                        "metrics.health.stop_when_unhealthy=true"])
+    assert config.health.entropy_min == 0.5 and config.health.stop_when_unhealthy is True
+    assert to_dict(config)["metrics"]["health"]["entropy_min"] == 0.5
+    with pytest.raises(ConfigError, match="did you mean 'metrics.health.stall_window'"):
+        load_config(DEFAULT_YAML, ["metrics.health.stall_windw=3"])
+    with pytest.raises(ConfigError, match="'metrics.health.stall_window' must be an integer >= 2"):
+        load_config(DEFAULT_YAML, ["metrics.health.stall_window=1"])
+    path = tmp_path / "nested.yaml"
+    path.write_text("metrics:\n  healt:\n    entropy_min: 1\n")
+    with pytest.raises(ConfigError, match="unknown config key 'metrics.healt'"):
+        load_config(path)

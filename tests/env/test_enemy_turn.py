@@ -244,10 +244,20 @@ def test_jit_and_vmap(build):
     assert out.player.hp.tolist() == [3, 3, 3]
     assert out.turn.tolist() == [1, 0, 12]
     assert out.transmissions.count.tolist() == [0, 0, 3]
-    single = et.enemy_turn(keys[2], c)
+    single = _turn(keys[2], c)
     _assert_same(jax.tree.map(lambda x: x[2], out), single)
 
 
 def test_spawn_tries_constant_is_what_the_draws_assume():
     rows, _, _ = rng.spawn_draws(KEY, rng.SPAWN_SIPHON, 0)
     assert rows.shape == (2 * SPAWN_TRIES,)
+
+
+def test_disabled_call_changes_nothing(build):
+    st = build(player=(0, 0), enemies=[dict(type=VIRUS, row=1, col=0)],
+               transmissions=[dict(row=3, col=3)], pending_spawns=jnp.int32(2),
+               turn=jnp.int32(11), step_pending=jnp.bool_(True))
+    turn = jax.jit(et.enemy_turn)
+    _assert_same(turn(KEY, st, False), st)
+    st = st.replace(step_pending=jnp.bool_(False))
+    _assert_same(turn(KEY, st, False), st)

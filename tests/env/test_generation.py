@@ -29,6 +29,8 @@ from hackmatrix.env.constants import (
 )
 
 KEY = jax.random.key(5)
+_new_game = jax.jit(gen.new_game)
+_generate_stage = jax.jit(gen.generate_stage)
 _block_draws = jax.jit(lambda key, a, k, n, m: rng.block_draws(rng.block_key(key, a, k), n, m))
 
 
@@ -135,11 +137,10 @@ def _check_against_reference(key, st, out, ref_spawn_cell):
 
 
 def test_new_game_matches_reference(ref_spawn_cell):
-    new_game = jax.jit(gen.new_game)
     attempts = []
     for seed in range(6):
         key = jax.random.key(seed)
-        out = new_game(key)
+        out = _new_game(key)
         corner, bonus = (int(x) for x in rng.reset_draws(key))
         assert (int(out.player.row), int(out.player.col)) == CORNERS[corner]
         st = out.replace(transmissions=jax.tree.map(jnp.zeros_like, out.transmissions))
@@ -161,7 +162,7 @@ def test_later_stage_keeps_entities_and_avoids_their_cells(build, ref_spawn_cell
     )
     for seed in (1, 2):
         key = jax.random.key(seed)
-        out = jax.jit(gen.generate_stage)(key, st)
+        out = _generate_stage(key, st)
         _check_against_reference(key, st, out, ref_spawn_cell)
         for a, b in zip(jax.tree.leaves(out.enemies), jax.tree.leaves(st.enemies)):
             np.testing.assert_array_equal(a, b)
@@ -231,18 +232,18 @@ def test_generation_invariants_over_many_seeds():
 
 
 def test_determinism():
-    a = jax.jit(gen.new_game)(KEY)
-    b = gen.new_game(KEY)
+    a = _new_game(KEY)
+    b = jax.jit(gen.new_game)(KEY)  # a separate compilation
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
         np.testing.assert_array_equal(x, y)
-    c = gen.new_game(jax.random.key(6))
+    c = _new_game(jax.random.key(6))
     assert not all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(c)))
 
 
 def test_full_board_generates_no_blocks_and_no_transmissions(build):
     enemies = [dict(type=DAEMON, row=r, col=c) for r, c in np.ndindex(6, 6) if (r, c) != (0, 0)]
     st = build(player=(0, 0), enemies=enemies, stage=jnp.int32(2))
-    out = gen.generate_stage(KEY, st)
+    out = _generate_stage(KEY, st)
     assert not (out.grid.content == BLOCK).any()
     assert int(out.transmissions.count) == 0
 

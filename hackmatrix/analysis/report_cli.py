@@ -1,0 +1,57 @@
+"""`hackmatrix report RUN_DIR`: PNG charts and a Markdown summary of a run's JSONL metrics."""
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+from hackmatrix.errors import HackmatrixError
+
+EPILOG = """examples:
+  hackmatrix report runs/ppo-001                 # writes runs/ppo-001/report/
+  hackmatrix report runs/ppo-001 --out /tmp/ppo-001-report
+"""
+REPORT_DIR = "report"
+SUMMARY_FILE = "summary.md"
+
+
+def register(subparsers) -> None:
+    """Add the `report` sub-command to the hackmatrix command line."""
+    parser = subparsers.add_parser(
+        "report", help="write PNG charts and a Markdown summary of a run",
+        description=__doc__ + " Charts: reward breakdown, action shares, episodes, PPO health "
+        "(thresholds shaded) and throughput. Needs matplotlib (pip install "
+        "'hackmatrix[report]').",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (runs/<name>-NNN)")
+    parser.add_argument("--out", metavar="DIR",
+                        help=f"where to write the files (default: RUN_DIR/{REPORT_DIR})")
+    parser.set_defaults(func=run)
+
+
+def write_report(run_dir, out_dir=None) -> list:
+    """Write the charts and summary.md of a run; return the written paths."""
+    from hackmatrix.analysis.charts import write_charts
+    from hackmatrix.analysis.run_metrics import read_run_metrics
+    from hackmatrix.analysis.summary import summary_markdown
+
+    metrics = read_run_metrics(run_dir)
+    out_dir = Path(out_dir) if out_dir else Path(run_dir) / REPORT_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = write_charts(metrics, out_dir)
+    summary = out_dir / SUMMARY_FILE
+    summary.write_text(summary_markdown(metrics, [p.name for p in charts]))
+    return [*charts, summary]
+
+
+def run(args, out=None) -> int:
+    """Run `hackmatrix report`; returns the exit status."""
+    out = out or sys.stdout
+    if importlib.util.find_spec("matplotlib") is None:
+        raise HackmatrixError("hackmatrix report needs matplotlib: pip install "
+                              "'hackmatrix[report]'")
+    paths = write_report(args.run_dir, args.out)
+    print(f"wrote {len(paths)} files to {paths[0].parent}:", file=out)
+    for path in paths:
+        print(f"  {path.name}", file=out)
+    return 0
