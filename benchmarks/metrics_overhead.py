@@ -11,8 +11,9 @@ Measured, per update:
   sinks        background time until console, jsonl, tensorboard, mlflow (sqlite) and wandb
                (offline) have taken and flushed a point (they run off the training thread)
 and, with the real env (unless --no-env), one vmapped HackMatrixEnv rollout of num_envs x
-num_steps with and without the metrics: the rollout alone (metrics off: XLA drops the unused
-info) against the same rollout fused with reduce_update, device_get and publish to all sinks.
+num_steps with and without the metrics, alternating update by update: the rollout alone (metrics
+off: XLA drops the unused info), the same rollout fused with reduce_update + device_get, and that
+plus publish to all five sinks.
 The rollout stands in for a whole PPO update, which also runs the network; the true relative
 overhead is therefore lower than the one printed.
 """
@@ -153,8 +154,9 @@ def make_rollouts(num_envs: int, num_steps: int):
 def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) -> dict:
     """Seconds per update of the env rollout alone and with metrics published to five sinks.
 
-    The two variants alternate update by update, so that drifts in machine load hit both alike;
-    the medians are reported.
+    Three variants alternate update by update, so that drifts in machine load hit all alike:
+    "off" (rollout only), "fused" (rollout + reduce_update in the same jit + device_get, no sinks)
+    and "on" (fused + publish to all five sinks). The medians are reported.
     """
     states, plain, with_metrics = make_rollouts(num_envs, num_steps)
     ppo = {k: jnp.full((4, 4), 0.01) for k in PPO_KEYS}
@@ -165,25 +167,32 @@ def measure_env(directory: Path, num_envs: int, num_steps: int, updates: int) ->
     say(f"  compiled both rollouts in {compile_s:.1f} s")
 
     pipeline = open_pipeline(directory / "env", updates)
-    off, on = [], []
-    s_off = s_on = states
+    times = {"off": [], "fused": [], "on": []}
+    carried = dict.fromkeys(times, states)
     for u in range(updates):
+        key = jax.random.key(10 + u)
         begin = time.perf_counter()
-        s_off, total = plain(jax.random.key(10 + u), s_off)
+        carried["off"], total = plain(key, carried["off"])
         jax.block_until_ready(total)
-        off.append(time.perf_counter() - begin)
+        times["off"].append(time.perf_counter() - begin)
         begin = time.perf_counter()
-        s_on, reduced = with_metrics(jax.random.key(10 + u), s_on, ppo)
+        carried["fused"], reduced = with_metrics(key, carried["fused"], ppo)
+        jax.device_get(reduced)
+        times["fused"].append(time.perf_counter() - begin)
+        begin = time.perf_counter()
+        carried["on"], reduced = with_metrics(key, carried["on"], ppo)
         row = host_row(reduced, u + 1, num_envs * num_steps, time.perf_counter() - begin)
         pipeline.publish(u + 1, row)
-        on.append(time.perf_counter() - begin)
-        say(f"  update {u + 1}: off {1e3 * off[-1]:.1f} ms, on {1e3 * on[-1]:.1f} ms")
+        times["on"].append(time.perf_counter() - begin)
+        say(f"  update {u + 1}: " + ", ".join(
+            f"{name} {1e3 * values[-1]:.1f} ms" for name, values in times.items()))
     begin = time.perf_counter()
     pipeline.flush()
     drain = time.perf_counter() - begin
     pipeline.close()
-    return {"compile": compile_s, "off": statistics.median(off), "on": statistics.median(on),
-            "on_drained": statistics.median(on) + drain / updates}
+    result = {name: statistics.median(values) for name, values in times.items()}
+    result.update(compile=compile_s, on_drained=result["on"] + drain / updates)
+    return result
 
 
 def say(text: str) -> None:
@@ -209,6 +218,8 @@ def report_env(env: dict, training_thread_ms: float) -> None:
     off_ms = 1e3 * env["off"]
     say(f"env rollout compile (both variants) {env['compile']:.1f} s")
     say(f"rollout, metrics off          {off_ms:10.1f} ms/update")
+    say(f"rollout + reduce, no sinks    {1e3 * env['fused']:10.1f} ms/update "
+        f"({100 * (env['fused'] / env['off'] - 1):+.2f}%)")
     say(f"rollout + metrics, 5 sinks    {1e3 * env['on']:10.1f} ms/update "
         f"({100 * (env['on'] / env['off'] - 1):+.2f}%)")
     say(f"  ... including the drain     {1e3 * env['on_drained']:10.1f} ms/update "

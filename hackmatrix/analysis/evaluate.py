@@ -8,6 +8,7 @@ finished, so each slot holds exactly one episode; a game still running after `ma
 counts as truncated (not won, its stage as reached).
 """
 
+import functools
 import math
 
 import jax
@@ -54,14 +55,14 @@ def episode_keys(seed: int, episodes: int):
     return jax.vmap(lambda index: episode_key(seed, index))(jnp.arange(episodes))
 
 
-def reset_key(episode_key):
-    """Return the key that generates an episode's first board."""
-    return jax.random.split(episode_key)[0]
+def reset_key(key):
+    """Return the key that generates the first board of the episode with key `key`."""
+    return jax.random.split(key)[0]
 
 
-def step_keys(episode_key, t):
-    """Return (action key, env key) of step t (0-based) of an episode."""
-    run_key = jax.random.split(episode_key)[1]
+def step_keys(key, t):
+    """Return (action key, env key) of step t (0-based) of the episode with key `key`."""
+    run_key = jax.random.split(key)[1]
     return jax.random.split(jax.random.fold_in(run_key, t))
 
 
@@ -95,18 +96,13 @@ def play_episodes(apply_fn, params, keys, mode, max_steps) -> EpisodeStats:
             + alive[:, None] * jax.nn.one_hot(action, NUM_ACTIONS, dtype=jnp.int32),
             reward_totals=stats.reward_totals + live[:, None] * parts,
         )
-        # A finished game is frozen: its state, stage and outcome stay those of its last step.
-        keep = jax.tree.map(lambda new, old: _where_rows(alive, new, old), new_state, state)
-        obs = _where_rows(alive, new_obs, obs)
-        return t + 1, keep, obs, alive & ~done, stats
+        # A finished game needs no freezing: the env leaves a done state unchanged when stepped.
+        return t + 1, new_state, new_obs, alive & ~done, stats
 
     _, state, _, alive, stats = jax.lax.while_loop(
         cond, body, (jnp.int32(0), state, obs, jnp.ones((num,), bool), zeros))
     return stats.replace(final_stage=state.stage, won=state.won, truncated=alive)
 
-
-def _where_rows(rows, new, old):
-    return jnp.where(rows.reshape(rows.shape + (1,) * (new.ndim - 1)), new, old)
 
 
 def _mean_ci(values) -> tuple:
@@ -162,20 +158,24 @@ def summarize(stats: EpisodeStats) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=4)
 def make_player(network):
-    """Return the jitted `player(params, keys, mode, max_steps) -> EpisodeStats` of a network."""
+    """Return the jitted `player(params, keys, mode, max_steps) -> EpisodeStats` of a network.
+
+    Cached per network (flax modules compare by their fields), so evaluating several checkpoints
+    of one run in a process compiles once per episode count.
+    """
     return jax.jit(lambda params, keys, mode, max_steps: play_episodes(
         network.apply, params, keys, mode, max_steps))
 
 
-def evaluate(policy, episodes: int, seed: int, mode: int = GREEDY, max_steps: int = 5000,
-             player=None) -> dict:
+def evaluate(policy, episodes: int, seed: int, mode: int = GREEDY, max_steps: int = 5000) -> dict:
     """Play `episodes` games with the policy and with the random baseline on the same seeds.
 
     Returns {"agent": summary, "random": summary} (see `summarize`); both runs share one
     compilation, since the mode is a traced argument.
     """
-    player = player or make_player(policy.network)
+    player = make_player(policy.network)
     keys = episode_keys(seed, episodes)
     out = {}
     for name, run_mode in (("agent", mode), ("random", RANDOM)):

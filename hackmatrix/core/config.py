@@ -67,6 +67,7 @@ class RunConfig:
     runs_dir: str = "runs"
     updates_per_chunk: int = 4
     distributed: bool = False
+    compilation_cache: str = "~/.cache/hackmatrix/xla"
 
 
 @dataclass(frozen=True)

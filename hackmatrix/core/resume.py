@@ -16,7 +16,7 @@ from hackmatrix.core.run_dir import read_run_info, run_dir_of_checkpoint
 from hackmatrix.errors import CheckpointError, ConfigError
 
 # Keys that change neither the computation nor its shapes, so a resumed run stays exact.
-RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.")
+RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.", "run.compilation_cache")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def prepare_resume(path_or_run_dir, overrides=()) -> tuple:
                 raise ConfigError(
                     f"config key '{key}' cannot change when resuming (it would change the "
                     f"training itself); allowed when resuming: sinks, checkpoint.*, "
-                    f"metrics.health.*")
+                    f"metrics.health.*, run.compilation_cache")
             flat[key] = value
         config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
                                                            for t in overrides})

@@ -23,18 +23,22 @@ def register(subparsers) -> None:
                              f"built-in defaults, which are the same)")
     parser.add_argument("--resume", metavar="RUN_DIR_OR_CHECKPOINT",
                         help="continue a run from a checkpoint file or a run directory's newest "
-                             "checkpoint; only sinks, checkpoint.* and metrics.health.* may be "
-                             "overridden")
+                             "checkpoint; only sinks, checkpoint.*, metrics.health.* and "
+                             "run.compilation_cache may be overridden")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                         help="dotted config overrides, values read as YAML (ppo.ent_coef=0.2)")
     parser.set_defaults(func=run)
 
 
-def _initialize_distributed(config) -> None:
-    if config.run.distributed:
-        import jax
+def _set_up_jax(config) -> None:
+    """Start multi-host JAX and the persistent compilation cache, before any device is used."""
+    import jax
 
+    if config.run.distributed:
         jax.distributed.initialize()
+    if config.run.compilation_cache:
+        path = Path(config.run.compilation_cache).expanduser()
+        jax.config.update("jax_compilation_cache_dir", str(path))
 
 
 def run(args) -> int:
@@ -54,7 +58,7 @@ def run(args) -> int:
         if path is None and Path(DEFAULT_CONFIG).is_file():
             path = DEFAULT_CONFIG
         config, point = load_config(path, args.overrides), None
-    _initialize_distributed(config)
+    _set_up_jax(config)
     try:
         result = train(config, resume=point)
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import numpy as np
 from flax import struct
 
 from hackmatrix.env.bfs import FULL, cell_bits, first_reached_bits, has_cell, pack, spread_bits
-from hackmatrix.env.constants import BLOCK, DIR_OFFSETS, GLITCH, GRID
+from hackmatrix.env.constants import BLOCK, DIR_OFFSETS, GLITCH
 from hackmatrix.env.entities import occupancy, valid_slots
 from hackmatrix.env.state import Enemies, EnvState
 

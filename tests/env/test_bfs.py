@@ -98,7 +98,7 @@ def test_exit_distance(build):
     assert int(bfs.exit_distance(build(blocks=[(4, 5), (5, 4)]))) == 0
     # Enemies and transmissions are ignored; blocks force a detour.
     st = build(player=(0, 0), exit=(0, 5), blocks=[(0, 2), (1, 2)],
-               enemies=[dict(type=1, row=0, col=1)], transmissions=[dict(row=2, col=2)])
+               enemies=[{"type": 1, "row": 0, "col": 1}], transmissions=[{"row": 2, "col": 2}])
     assert int(bfs.exit_distance(st)) == 9
     # The player may stand on a block: the start is still expanded.
     st = build(player=(0, 2), exit=(0, 5), blocks=[(0, 2)])

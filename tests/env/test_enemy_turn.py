@@ -38,7 +38,7 @@ def _transmissions(st):
 
 
 def test_appendix_a_example_6_virus(build):
-    st = build(player=(0, 0), enemies=[dict(type=VIRUS, row=4, col=0)])
+    st = build(player=(0, 0), enemies=[{"type": VIRUS, "row": 4, "col": 0}])
     st = _turn(KEY, st)
     assert _pos(st, 0) == (2, 0) and int(st.player.hp) == 3 and int(st.turn) == 1
     st = _turn(jax.random.key(8), st)
@@ -47,14 +47,14 @@ def test_appendix_a_example_6_virus(build):
 
 
 def test_virus_attacks_only_once(build):
-    st = _turn(KEY, build(player=(0, 0), enemies=[dict(type=VIRUS, row=1, col=0)]))
+    st = _turn(KEY, build(player=(0, 0), enemies=[{"type": VIRUS, "row": 1, "col": 0}]))
     assert _pos(st, 0) == (1, 0) and int(st.player.hp) == 2
 
 
 def test_one_step_types_act_once_even_with_a_virus(build):
-    st = build(player=(0, 0), enemies=[dict(type=VIRUS, row=5, col=5),
-                                       dict(type=DAEMON, row=0, col=4),
-                                       dict(type=GLITCH, row=1, col=0)])
+    st = build(player=(0, 0), enemies=[{"type": VIRUS, "row": 5, "col": 5},
+                                       {"type": DAEMON, "row": 0, "col": 4},
+                                       {"type": GLITCH, "row": 1, "col": 0}])
     st = _turn(KEY, st)
     assert _pos(st, 0) == (3, 5)  # (5,5) -> (4,5) -> (3,5)
     assert _pos(st, 1) == (0, 3)
@@ -63,11 +63,11 @@ def test_one_step_types_act_once_even_with_a_virus(build):
 
 
 def test_damage_floors_at_zero_and_the_turn_still_completes(build):
-    adjacent = [dict(type=DAEMON, row=r, col=c) for r, c in ((3, 2), (1, 2), (2, 1), (2, 3))]
+    adjacent = [{"type": DAEMON, "row": r, "col": c} for r, c in ((3, 2), (1, 2), (2, 1), (2, 3))]
     st = build(
         player=(2, 2), hp=3,
-        enemies=adjacent + [dict(type=DAEMON, row=5, col=5)],
-        transmissions=[dict(row=0, col=5, enemy_type=CRYPTOG, from_siphon=True)],
+        enemies=adjacent + [{"type": DAEMON, "row": 5, "col": 5}],
+        transmissions=[{"row": 0, "col": 5, "enemy_type": CRYPTOG, "from_siphon": True}],
         turn=jnp.int32(11),
     )
     out = _turn(KEY, st)
@@ -81,10 +81,10 @@ def test_damage_floors_at_zero_and_the_turn_still_completes(build):
 
 def test_disabled_and_stunned_enemies_are_inert_then_reset(build):
     st = build(player=(0, 0), enemies=[
-        dict(type=DAEMON, row=3, col=0, disabled=2),
-        dict(type=DAEMON, row=0, col=1, stunned=True),
-        dict(type=VIRUS, row=1, col=0, disabled=1),
-        dict(type=DAEMON, row=0, col=4, stunned=True),
+        {"type": DAEMON, "row": 3, "col": 0, "disabled": 2},
+        {"type": DAEMON, "row": 0, "col": 1, "stunned": True},
+        {"type": VIRUS, "row": 1, "col": 0, "disabled": 1},
+        {"type": DAEMON, "row": 0, "col": 4, "stunned": True},
     ])
     out = _turn(KEY, st)
     assert [_pos(out, i) for i in range(4)] == [(3, 0), (0, 1), (1, 0), (0, 4)]
@@ -99,12 +99,12 @@ def test_disabled_and_stunned_enemies_are_inert_then_reset(build):
 
 def test_hatching_appends_in_list_order_with_flags_and_disabled(build):
     st = build(
-        player=(0, 0), enemies=[dict(type=DAEMON, row=5, col=5, disabled=3)],
+        player=(0, 0), enemies=[{"type": DAEMON, "row": 5, "col": 5, "disabled": 3}],
         transmissions=[
-            dict(row=2, col=2, timer=2, enemy_type=VIRUS),
-            dict(row=3, col=3, timer=1, enemy_type=CRYPTOG, from_siphon=True),
-            dict(row=4, col=1, timer=3, enemy_type=GLITCH),
-            dict(row=1, col=4, timer=1, enemy_type=DAEMON, from_scheduled=True),
+            {"row": 2, "col": 2, "timer": 2, "enemy_type": VIRUS},
+            {"row": 3, "col": 3, "timer": 1, "enemy_type": CRYPTOG, "from_siphon": True},
+            {"row": 4, "col": 1, "timer": 3, "enemy_type": GLITCH},
+            {"row": 1, "col": 4, "timer": 1, "enemy_type": DAEMON, "from_scheduled": True},
         ],
     )
     out = et.hatch_transmissions(st)
@@ -122,8 +122,8 @@ def test_hatching_appends_in_list_order_with_flags_and_disabled(build):
 
 
 def test_hatched_enemy_is_inert_in_its_turn_and_timers_count_down(build):
-    st = build(player=(0, 0), transmissions=[dict(row=3, col=3, enemy_type=VIRUS),
-                                             dict(row=5, col=0, timer=2, enemy_type=DAEMON)])
+    st = build(player=(0, 0), transmissions=[{"row": 3, "col": 3, "enemy_type": VIRUS},
+                                             {"row": 5, "col": 0, "timer": 2, "enemy_type": DAEMON}])
     out = _turn(KEY, st)
     assert int(out.enemies.count) == 1 and _pos(out, 0) == (3, 3)
     assert int(out.enemies.hp[0]) == 2 and int(out.enemies.disabled[0]) == 0
@@ -136,8 +136,8 @@ def test_hatched_enemy_is_inert_in_its_turn_and_timers_count_down(build):
 
 def test_hatch_overflow_drops_the_enemy_but_consumes_the_transmission(build):
     st = build(
-        player=(0, 0), enemies=[dict(type=DAEMON, row=5, col=5, disabled=9)] * (MAX_ENEMIES - 1),
-        transmissions=[dict(row=3, col=3, enemy_type=VIRUS), dict(row=4, col=4, enemy_type=GLITCH)],
+        player=(0, 0), enemies=[{"type": DAEMON, "row": 5, "col": 5, "disabled": 9}] * (MAX_ENEMIES - 1),
+        transmissions=[{"row": 3, "col": 3, "enemy_type": VIRUS}, {"row": 4, "col": 4, "enemy_type": GLITCH}],
     )
     out = et.hatch_transmissions(st)
     assert int(out.enemies.count) == MAX_ENEMIES
@@ -148,9 +148,9 @@ def test_hatch_overflow_drops_the_enemy_but_consumes_the_transmission(build):
 def test_step_skip_changes_only_step_pending(build):
     st = build(
         player=(0, 0), hp=2,
-        enemies=[dict(type=VIRUS, row=1, col=0), dict(type=DAEMON, row=4, col=4, stunned=True),
-                 dict(type=GLITCH, row=3, col=0, disabled=2)],
-        transmissions=[dict(row=2, col=2, enemy_type=DAEMON)],
+        enemies=[{"type": VIRUS, "row": 1, "col": 0}, {"type": DAEMON, "row": 4, "col": 4, "stunned": True},
+                 {"type": GLITCH, "row": 3, "col": 0, "disabled": 2}],
+        transmissions=[{"row": 2, "col": 2, "enemy_type": DAEMON}],
         turn=jnp.int32(20), sched_next=jnp.int32(12), pending_spawns=jnp.int32(3),
         step_pending=jnp.bool_(True),
     )
@@ -180,7 +180,7 @@ def test_overdue_schedule_spawns_once(build):
 
 
 def test_queued_siphon_spawns_follow_the_scheduled_one(build, ref_spawn_cell):
-    st = build(player=(0, 0), blocks=[(1, 1), (2, 2)], enemies=[dict(type=DAEMON, row=5, col=3)],
+    st = build(player=(0, 0), blocks=[(1, 1), (2, 2)], enemies=[{"type": DAEMON, "row": 5, "col": 3}],
                turn=jnp.int32(11), pending_spawns=jnp.int32(3))
     key = jax.random.key(11)
     out = _turn(key, st)
@@ -210,7 +210,7 @@ def test_pending_spawns_beyond_the_free_cells_are_lost(build):
 
 
 def test_snapshot_pushed_after_the_turn(build):
-    st = build(player=(0, 0), enemies=[dict(type=DAEMON, row=3, col=3)])
+    st = build(player=(0, 0), enemies=[{"type": DAEMON, "row": 3, "col": 3}])
     assert not bool(st.undo.valid)
     out = _turn(KEY, st)
     assert bool(out.undo.valid)
@@ -222,8 +222,8 @@ def test_snapshot_pushed_after_the_turn(build):
 
 def test_acting_order_follows_the_permutation(build):
     # Both daemons want (0, 1). Whoever acts first takes it; the other goes around.
-    st = build(player=(0, 0), enemies=[dict(type=DAEMON, row=0, col=2),
-                                       dict(type=DAEMON, row=1, col=1)])
+    st = build(player=(0, 0), enemies=[{"type": DAEMON, "row": 0, "col": 2},
+                                       {"type": DAEMON, "row": 1, "col": 1}])
     outcomes = {}
     for seed in range(20):
         key = jax.random.key(seed)
@@ -234,8 +234,8 @@ def test_acting_order_follows_the_permutation(build):
 
 
 def test_jit_and_vmap(build):
-    a = build(player=(0, 0), enemies=[dict(type=VIRUS, row=4, col=0)])
-    b = build(player=(0, 0), enemies=[dict(type=VIRUS, row=1, col=0)], step_pending=jnp.bool_(True))
+    a = build(player=(0, 0), enemies=[{"type": VIRUS, "row": 4, "col": 0}])
+    b = build(player=(0, 0), enemies=[{"type": VIRUS, "row": 1, "col": 0}], step_pending=jnp.bool_(True))
     c = build(player=(0, 0), pending_spawns=jnp.int32(2), turn=jnp.int32(11))
     batch = jax.tree.map(lambda *x: jnp.stack(x), a, b, c)
     keys = jax.random.split(KEY, 3)
@@ -254,8 +254,8 @@ def test_spawn_tries_constant_is_what_the_draws_assume():
 
 
 def test_disabled_call_changes_nothing(build):
-    st = build(player=(0, 0), enemies=[dict(type=VIRUS, row=1, col=0)],
-               transmissions=[dict(row=3, col=3)], pending_spawns=jnp.int32(2),
+    st = build(player=(0, 0), enemies=[{"type": VIRUS, "row": 1, "col": 0}],
+               transmissions=[{"row": 3, "col": 3}], pending_spawns=jnp.int32(2),
                turn=jnp.int32(11), step_pending=jnp.bool_(True))
     turn = jax.jit(et.enemy_turn)
     _assert_same(turn(KEY, st, False), st)

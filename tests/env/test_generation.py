@@ -29,6 +29,12 @@ from hackmatrix.env.constants import (
 )
 
 KEY = jax.random.key(5)
+
+
+def _lane(i, tree):
+    """Element i of a batched pytree."""
+    return jax.tree.map(lambda x: x[i], tree)
+
 _new_game = jax.jit(gen.new_game)
 _generate_stage = jax.jit(gen.generate_stage)
 _block_draws = jax.jit(lambda key, a, k, n, m: rng.block_draws(rng.block_key(key, a, k), n, m))
@@ -141,7 +147,7 @@ def test_new_game_matches_reference(ref_spawn_cell):
     for seed in range(6):
         key = jax.random.key(seed)
         out = _new_game(key)
-        corner, bonus = (int(x) for x in rng.reset_draws(key))
+        corner = int(rng.reset_draws(key)[0])
         assert (int(out.player.row), int(out.player.col)) == CORNERS[corner]
         st = out.replace(transmissions=jax.tree.map(jnp.zeros_like, out.transmissions))
         attempts.append(_check_against_reference(key, st, out, ref_spawn_cell))
@@ -153,9 +159,9 @@ def test_later_stage_keeps_entities_and_avoids_their_cells(build, ref_spawn_cell
     undo_set = build().undo.replace(valid=jnp.bool_(True))
     st = build(
         player=(5, 0), hp=2, stage=jnp.int32(3), sched_interval=jnp.int32(10),
-        enemies=[dict(type=DAEMON, row=2, col=2, stunned=True, disabled=1),
-                 dict(type=GLITCH, row=3, col=4, from_siphon=True)],
-        transmissions=[dict(row=1, col=3, timer=4, enemy_type=VIRUS)],
+        enemies=[{"type": DAEMON, "row": 2, "col": 2, "stunned": True, "disabled": 1},
+                 {"type": GLITCH, "row": 3, "col": 4, "from_siphon": True}],
+        transmissions=[{"row": 1, "col": 3, "timer": 4, "enemy_type": VIRUS}],
         pending_spawns=jnp.int32(7), turn=jnp.int32(40), sched_next=jnp.int32(44),
         show=jnp.bool_(True), calm=jnp.bool_(True), step_pending=jnp.bool_(True),
         atk_uses=jnp.int32(2), undo=undo_set,
@@ -183,7 +189,7 @@ def test_generation_invariants_over_many_seeds():
     o = jax.tree.map(np.asarray, out)
     bonuses = set()
     for i in range(n):
-        g = jax.tree.map(lambda x: x[i], o.grid)
+        g = _lane(i, o.grid)
         player = (int(o.player.row[i]), int(o.player.col[i]))
         exit_cell = (int(o.exit_row[i]), int(o.exit_col[i]))
         assert player in CORNERS and exit_cell in CORNERS and exit_cell != player
@@ -210,12 +216,12 @@ def test_generation_invariants_over_many_seeds():
         np.testing.assert_array_equal(has_resource, holds)
         assert (np.maximum(g.credits, g.energy)[holds] <= 3).all()
         assert not g.siphoned.any() and not g.siphon_center.any()
-        t = jax.tree.map(lambda x: x[i], o.transmissions)
+        t = _lane(i, o.transmissions)
         assert int(t.count) == 1 and int(t.timer[0]) == 1
         cell = (int(t.row[0]), int(t.col[0]))
         assert cell != player and g.content[cell] != BLOCK
         assert not t.from_scheduled[0] and not t.from_siphon[0]
-        p = jax.tree.map(lambda x: x[i], o.player)
+        p = _lane(i, o.player)
         bonus = (int(p.credits), int(p.energy), int(p.data_siphons))
         assert bonus in ((10, 0, 0), (0, 11, 0), (0, 0, 1))
         bonuses.add(bonus)
@@ -241,7 +247,7 @@ def test_determinism():
 
 
 def test_full_board_generates_no_blocks_and_no_transmissions(build):
-    enemies = [dict(type=DAEMON, row=r, col=c) for r, c in np.ndindex(6, 6) if (r, c) != (0, 0)]
+    enemies = [{"type": DAEMON, "row": r, "col": c} for r, c in np.ndindex(6, 6) if (r, c) != (0, 0)]
     st = build(player=(0, 0), enemies=enemies, stage=jnp.int32(2))
     out = _generate_stage(KEY, st)
     assert not (out.grid.content == BLOCK).any()
@@ -278,8 +284,8 @@ def test_acceptance_checks():
 # SpawnTransmission.
 
 def test_line_of_fire_exact(build):
-    st = build(player=(2, 2), blocks=[(2, 4)], enemies=[dict(type=DAEMON, row=4, col=2)],
-               transmissions=[dict(row=2, col=1)])
+    st = build(player=(2, 2), blocks=[(2, 4)], enemies=[{"type": DAEMON, "row": 4, "col": 2}],
+               transmissions=[{"row": 2, "col": 1}])
     expected = np.zeros((6, 6), bool)
     expected[2, [0, 1, 2, 3, 4]] = True  # the transmission on (2, 1) does not stop the trace
     expected[[0, 1, 3, 4], 2] = True  # the enemy on (4, 2) stops it after itself
@@ -321,11 +327,11 @@ def test_phase_a_avoids_line_of_fire_unless_blocked(build, ref_spawn_cell, seed)
     assert cell in ((3, 3), (5, 5))  # row-0 cells are in the line of fire
     assert bool(out.transmissions.from_scheduled[0])
     # A transmission on (0, 1) does not stop the line of fire.
-    trans = build(player=(0, 0), blocks=blocks, transmissions=[dict(row=0, col=1)])
+    trans = build(player=(0, 0), blocks=blocks, transmissions=[{"row": 0, "col": 1}])
     out = gen.spawn_transmission(key, trans, rng.SPAWN_SCHEDULED, 0, True, False)
     assert (int(out.transmissions.row[1]), int(out.transmissions.col[1])) in ((3, 3), (5, 5))
     # An enemy on (0, 1) does: (0, 2) and (0, 3) leave the line of fire.
-    enemy = build(player=(0, 0), blocks=blocks, enemies=[dict(type=CRYPTOG, row=0, col=1)])
+    enemy = build(player=(0, 0), blocks=blocks, enemies=[{"type": CRYPTOG, "row": 0, "col": 1}])
     out = gen.spawn_transmission(key, enemy, rng.SPAWN_SCHEDULED, 0, True, False)
     cell = (int(out.transmissions.row[0]), int(out.transmissions.col[0]))
     assert cell == ref_spawn_cell(key, enemy, rng.SPAWN_SCHEDULED, 0)[0]
@@ -349,14 +355,14 @@ def test_phase_b_fallback(build, ref_spawn_cell):
 
 
 def test_full_board_spawns_nothing(build):
-    st = build(player=(0, 0), blocks=_only_free(), transmissions=[dict(row=5, col=5)])
+    st = build(player=(0, 0), blocks=_only_free(), transmissions=[{"row": 5, "col": 5}])
     out = gen.spawn_transmission(KEY, st, rng.SPAWN_SIPHON, 0, False, True)
     for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(st)):
         np.testing.assert_array_equal(a, b)
 
 
 def test_full_transmission_list_drops_the_new_one(build):
-    st = build(player=(0, 0), transmissions=[dict(row=5, col=5)] * MAX_TRANSMISSIONS)
+    st = build(player=(0, 0), transmissions=[{"row": 5, "col": 5}] * MAX_TRANSMISSIONS)
     out = gen.spawn_transmission(KEY, st, rng.SPAWN_SIPHON, 0, False, True)
     for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(st)):
         np.testing.assert_array_equal(a, b)
@@ -372,3 +378,16 @@ def test_spawn_jit_and_vmap(build):
     assert out.transmissions.count.tolist() == [1, 1]
     assert (int(out.transmissions.row[0, 0]), int(out.transmissions.col[0, 0])) == (5, 5)
     assert out.transmissions.enemy_type[:, 0].tolist()[0] in (VIRUS, DAEMON, GLITCH, CRYPTOG)
+
+
+def test_generate_stage_jit_and_vmap(build):
+    a = build(player=(0, 5), stage=jnp.int32(2))
+    b = build(player=(5, 5), stage=jnp.int32(4), enemies=[{"type": DAEMON, "row": 2, "col": 2}])
+    batch = jax.tree.map(lambda *x: jnp.stack(x), a, b)
+    keys = jax.random.split(KEY, 2)
+    out = jax.jit(jax.vmap(gen.generate_stage))(keys, batch)
+    assert out.transmissions.count.tolist() == [2, 4]
+    for i, st in enumerate((a, b)):
+        single = _generate_stage(keys[i], st)
+        for x, y in zip(jax.tree.leaves(_lane(i, out)), jax.tree.leaves(single)):
+            np.testing.assert_array_equal(x, y)

@@ -1,0 +1,105 @@
+"""hackmatrix report: charts and summary of a real run, exact summary values of a hand-made one."""
+
+import json
+import struct
+
+from analysis_kit import BATCH, UPDATES, run_cli
+
+from hackmatrix.analysis.report_cli import write_report
+from hackmatrix.analysis.run_metrics import read_run_metrics
+from hackmatrix.cli import main
+from hackmatrix.env.constants import REWARD_KEYS
+from hackmatrix.sinks.jsonl import read_jsonl
+
+# Pixel size of each chart: its figure size in inches x 110 dpi.
+SIZES = {"rewards.png": (1210, 605), "actions.png": (1210, 770), "episodes.png": (1210, 770),
+         "health.png": (1430, 770), "throughput.png": (990, 440)}
+
+
+def _png_size(path) -> tuple:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_report_of_a_real_run(trained_run, eval_result, tmp_path):
+    status, text = run_cli(["report", str(trained_run), "--out", str(tmp_path / "rep")])
+    assert status == 0
+    assert text.splitlines()[0] == f"wrote 6 files to {tmp_path / 'rep'}:"
+    for name, size in SIZES.items():
+        path = tmp_path / "rep" / name
+        assert _png_size(path) == size
+        assert path.stat().st_size > 20_000  # drawn, not an empty canvas
+    summary = (tmp_path / "rep" / "summary.md").read_text()
+    rows = [r for r in read_jsonl(trained_run / "metrics.jsonl") if "train/mean_reward" in r]
+    assert summary.startswith("# Run report: tiny-001\n")
+    assert (f"- updates logged: {UPDATES} (update 1 to {UPDATES}), {UPDATES * BATCH} env steps"
+            in summary)
+    ok = sum(r["health/approx_kl_ok"] for r in rows)
+    assert f"| approx_kl | < 0.06 | {ok:.0f} of {UPDATES} ({ok / UPDATES:.0%}) |" in summary
+    # The eval logged by --log-to-sinks is summarised, not mistaken for a training update.
+    win = eval_result[0]["agent"]["win_rate"]
+    assert f"## Latest eval (update {UPDATES}" in summary
+    assert f"| win_rate | {win:.4g} |" in summary
+    for name in SIZES:
+        assert f"![{name[:-4]}]({name})" in summary
+
+
+def _row(step, **values):
+    row = {"step": step, "time": 1000.0 + step, "perf/sps": 100.0 * step,
+           "perf/update_seconds": 2.0, "perf/env_steps": 64.0 * step,
+           "train/mean_reward": 0.1, "train/entropy": 1.5, "train/approx_kl": 0.01,
+           "train/clip_frac": 0.1, "health/approx_kl_ok": 1.0, "health/clip_frac_ok": 1.0,
+           "health/entropy_ok": 1.0, "actions/move_frac": 1.0, "actions/siphon_frac": 0.0,
+           "actions/program_frac": 0.0}
+    row.update({f"reward/{k}": 0.0 for k in REWARD_KEYS})
+    row.update(values)
+    return row
+
+
+def test_summary_values_of_a_hand_made_run(tmp_path):
+    run = tmp_path / "hand-001"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"name": "hand-001", "run_id": "abc"}))
+    rows = [
+        _row(1, **{"episode/return_mean": -2.0, "episode/length_mean": 10.0,
+                   "reward/step_penalty": -0.01, "reward/kills": 0.3}),
+        # No episode finished in update 2; its entropy failed the check.
+        _row(2, **{"train/entropy": 0.5, "health/entropy_ok": 0.0}),
+        _row(3, **{"episode/return_mean": 4.0, "episode/length_mean": 30.0,
+                   "train/approx_kl": None, "reward/step_penalty": -0.01,
+                   "reward/damage_penalty": -0.5, "reward/kills": 0.3}),
+        {"step": 3, "time": 2000.0, "eval/win_rate": 0.25, "eval/random/win_rate": 0.0,
+         "eval/return_mean": 7.5, "perf/env_steps": 192.0},
+    ]
+    text = "".join(json.dumps(r) + "\n" for r in rows) + '{"step": 4, "ti'  # torn last line
+    (run / "metrics.jsonl").write_text(text)
+    metrics = read_run_metrics(run)
+    assert [r["step"] for r in metrics.train] == [1, 2, 3] and len(metrics.evals) == 1
+    steps, values = metrics.series("episode/return_mean")
+    assert steps.tolist() == [1, 3] and values.tolist() == [-2.0, 4.0]
+    assert metrics.series("train/approx_kl")[0].tolist() == [1, 2]
+
+    paths = write_report(run)
+    assert [p.name for p in paths] == [*SIZES, "summary.md"]
+    summary = (run / "report" / "summary.md").read_text()
+    lines = summary.splitlines()
+    assert "- updates logged: 3 (update 1 to 3), 192 env steps" in lines
+    assert ("- throughput: mean 200 env steps/s, last 300; 0h00m06s spent in the logged updates"
+            in lines)
+    assert "| return | -2 | 4 | 4 (3) |" in lines
+    assert "| length | 10 | 30 | - |" in lines
+    assert "| final stage | - | - | - |" in lines
+    assert "| entropy | > 1 | 2 of 3 (67%) | 2 |" in lines
+    assert "| approx_kl | < 0.06 | 3 of 3 (100%) | never |" in lines
+    assert "| stall | length rise <= 0.1 while return is flat | not evaluated | - |" in lines
+    assert lines[lines.index("## Largest reward components at the last update (3), per env step")
+                 + 2:][:3] == ["- damage_penalty: -0.5", "- kills: 0.3", "- step_penalty: -0.01"]
+    assert "| win_rate | 0.25 | 0 |" in lines and "| return_mean | 7.5 | - |" in lines
+
+
+def test_report_needs_the_jsonl_metrics(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "the run must log to the jsonl sink" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "absent")]) == 2
+    assert "is not a run directory" in capsys.readouterr().err
