@@ -12,9 +12,9 @@ import pytest
 from hackmatrix.env.constants import REWARD_KEYS, REWARD_SUM_ORDER, STAGE_REWARDS
 from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.scenario import state_from_scenario
-from hackmatrix.env.step import step
 
-STEP = jax.jit(step)
+from batched_env import PARAMS, STEP
+
 REWARD = jax.jit(calculate_reward)
 UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
 CRASH, WARP, WAIT, UNDO, SIPH_PLUS, EXCH, RESET, SCORE = 7, 8, 10, 14, 16, 17, 19, 24
@@ -23,7 +23,7 @@ CRASH, WARP, WAIT, UNDO, SIPH_PLUS, EXCH, RESET, SCORE = 7, 8, 10, 14, 16, 17, 1
 def run(scenario, action, seed=0):
     """Step a scenario once; check keys and the sum; return (after, reward, done, breakdown)."""
     state = state_from_scenario(scenario)
-    after, obs, reward, done, breakdown = STEP(jax.random.key(seed), state, jnp.int32(action))
+    after, obs, reward, done, breakdown = STEP(jax.random.key(seed), state, jnp.int32(action), PARAMS)
     assert set(breakdown) == set(REWARD_KEYS)
     assert all(v.dtype == jnp.float32 and v.shape == () for v in breakdown.values())
     assert reward.dtype == jnp.float32 and obs.shape == (1545,)

@@ -6,20 +6,9 @@ import numpy as np
 
 from hackmatrix.env import constants as C
 from hackmatrix.env.observation import observe
-from hackmatrix.env.params import EnvParams
 from hackmatrix.env.scenario import scenario_from_state, state_from_scenario
-from hackmatrix.env.step import reset, step
 
-TRACES = []
-
-
-def _counted_step(key, state, action):
-    TRACES.append(1)  # runs once per trace, never per call
-    return step(key, state, action, EnvParams())
-
-
-STEP = jax.jit(_counted_step)
-RESET = jax.jit(reset)
+from batched_env import PARAMS, RESET, STEP
 UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
 WARP, WAIT, UNDO, STEP_PROGRAM, SHOW = 8, 10, 14, 15, 18
 
@@ -27,7 +16,7 @@ WARP, WAIT, UNDO, STEP_PROGRAM, SHOW = 8, 10, 14, 15, 18
 def run(scenario, action, seed=0):
     """Step a scenario (dict) or a state once; return (before, after, reward, done)."""
     before = state_from_scenario(scenario) if isinstance(scenario, dict) else scenario
-    after, obs, reward, done, _ = STEP(jax.random.key(seed), before, jnp.int32(action))
+    after, obs, reward, done, _ = STEP(jax.random.key(seed), before, jnp.int32(action), PARAMS)
     assert_obs_matches(obs, after)
     assert bool(done) == bool(after.done)
     return before, after, float(reward), bool(done)
@@ -45,7 +34,7 @@ def leaves_equal(a, b):
 
 def test_reset_is_a_fresh_stage_one_game():
     for seed in range(4):
-        obs, state = RESET(jax.random.key(seed), EnvParams())
+        obs, state = RESET(jax.random.key(seed), PARAMS)
         assert_obs_matches(obs, state)
         s = scenario_from_state(state)
         assert s["stage"] == 1 and s["turn"] == 0 and not s["done"] and not s["won"]
@@ -59,9 +48,9 @@ def test_reset_is_a_fresh_stage_one_game():
 
 
 def test_reset_is_deterministic_per_key():
-    a = RESET(jax.random.key(7), EnvParams())
-    b = RESET(jax.random.key(7), EnvParams())
-    c = RESET(jax.random.key(8), EnvParams())
+    a = RESET(jax.random.key(7), PARAMS)
+    b = RESET(jax.random.key(7), PARAMS)
+    c = RESET(jax.random.key(8), PARAMS)
     assert leaves_equal(a, b)
     assert not leaves_equal(a, c)
 
@@ -175,29 +164,11 @@ def test_undo_restores_the_snapshot_but_keeps_stage_and_scheduling():
     assert s["pending_spawns"] == 2 and s["undo"] is None
 
 
-def test_vmapped_step_matches_single_steps():
-    """Also checks the batched generation of sparse_apply against the unbatched cond."""
-    scenarios = [{"player": {"row": 5, "col": 4}}, {"player": {"row": 1}},
-                 {"stage": 8, "player": {"row": 5, "col": 4}}, {"player": {"row": 4, "col": 5}},
-                 {"enemies": [{"type": "virus", "row": 2, "col": 0}]}]
-    states = [state_from_scenario(s) for s in scenarios]
-    batch = jax.tree.map(lambda *x: jnp.stack(x), *states)
-    keys = jax.random.split(jax.random.key(3), len(states))
-    actions = jnp.array([RIGHT, DOWN, RIGHT, UP, WAIT], jnp.int32)
-    out = jax.jit(jax.vmap(step, in_axes=(0, 0, 0, None)))(keys, batch, actions, EnvParams())
-    assert out[0].stage.tolist() == [2, 1, 8, 2, 1]
-    assert out[3].tolist() == [False, False, True, False, True]  # WAIT is not owned: invalid
-    for i in range(len(states)):
-        single = STEP(keys[i], states[i], actions[i])
-        assert leaves_equal(jax.tree.map(lambda x, i=i: x[i], out), single)
-
-
-def test_compiles_once_for_repeated_steps():
+def test_shared_step_is_not_retraced():
     state = state_from_scenario({"enemies": [{"type": "virus", "row": 3, "col": 3}]})
-    STEP(jax.random.key(0), state, jnp.int32(UP))
-    traced = len(TRACES)
+    STEP(jax.random.key(0), state, jnp.int32(UP), PARAMS)
+    size = STEP._cache_size()
     for i in range(6):
-        state, *_ = STEP(jax.random.key(i), state, jnp.int32(i % 4))
-    state = state_from_scenario({"stage": 5, "owned": ["WAIT"], "player": {"energy": 3}})
-    STEP(jax.random.key(9), state, jnp.int32(WAIT))
-    assert len(TRACES) == traced
+        state, *_ = STEP(jax.random.key(i), state, jnp.int32(i % 4), PARAMS)
+    STEP(jax.random.key(9), state_from_scenario({"stage": 5}), jnp.int32(3), PARAMS)
+    assert STEP._cache_size() == size
