@@ -47,10 +47,10 @@ def format_table(result: dict) -> str:
     """Return the eval results as a readable two-column table (agent vs random baseline)."""
     agent, rand = result["agent"], result["random"]
     lines = [
-        f"checkpoint {result['checkpoint']} (update {result['update']}, "
-        f"{result['env_steps']} env steps)",
-        f"{result['episodes']} episodes, seed {result['seed']}, {agent['policy']} policy vs "
-        f"random valid actions, at most {result['max_steps']} steps each",
+        (f"checkpoint {result['checkpoint']} (update {result['update']}, "
+         f"{result['env_steps']} env steps)"),
+        (f"{result['episodes']} episodes, seed {result['seed']}, {agent['policy']} policy vs "
+         f"random valid actions, at most {result['max_steps']} steps each"),
         "",
         f"{'':28s}{'agent':>20s}{'random':>20s}",
     ]

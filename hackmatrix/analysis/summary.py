@@ -20,7 +20,7 @@ def _fmt(value) -> str:
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(float(seconds))
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
 
 
@@ -89,13 +89,13 @@ def summary_markdown(metrics, chart_names) -> str:
         f"# Run report: {info.get('name', metrics.directory.name)}",
         "",
         f"- run directory: `{metrics.directory}`",
-        f"- run id: {info.get('run_id', '-')}, created {info.get('created', '-')}, git commit "
-        f"{info.get('git_commit') or '-'}",
-        f"- updates logged: {len(metrics.train)} (update {first['step']} to {last['step']}), "
-        f"{_fmt(last.get('perf/env_steps'))} env steps",
-        f"- throughput: mean {sps.mean():,.0f} env steps/s, last {sps[-1]:,.0f}; "
-        f"{_duration(update_seconds.sum())} spent in the logged updates" if len(sps)
-        else "- throughput: not logged",
+        (f"- run id: {info.get('run_id', '-')}, created {info.get('created', '-')}, git commit "
+         f"{info.get('git_commit') or '-'}"),
+        (f"- updates logged: {len(metrics.train)} (update {first['step']} to {last['step']}), "
+         f"{_fmt(last.get('perf/env_steps'))} env steps"),
+        (f"- throughput: mean {sps.mean():,.0f} env steps/s, last {sps[-1]:,.0f}; "
+         f"{_duration(update_seconds.sum())} spent in the logged updates" if len(sps)
+         else "- throughput: not logged"),
         "",
         "## Episodes (means over the episodes finished in an update)",
         "",

@@ -82,8 +82,8 @@ def decision_lines(frame: dict) -> list:
     others = sorted((a for a in range(len(probs)) if a != action and probs[a] > 0),
                     key=lambda a: -probs[a])[:TOP_ALTERNATIVES]
     alternatives = ", ".join(f"{ACTION_LABELS[a]} {probs[a]:.3f}" for a in others) or "none"
-    return [f"agent chooses {ACTION_LABELS[action]} (p {probs[action]:.3f})   value estimate "
-            f"{frame['value']:+.3f}",
+    return [(f"agent chooses {ACTION_LABELS[action]} (p {probs[action]:.3f})   value "
+             f"estimate {frame['value']:+.3f}"),
             f"  alternatives: {alternatives}"]
 
 

@@ -38,14 +38,13 @@ def remove(entities, remove_mask):
     """Delete the live entities where `remove_mask` is True, keeping the others' list order."""
     keep = valid_slots(entities) & ~remove_mask
     capacity = keep.shape[0]
-    # Stable sort puts kept slots first in their original order.
-    order = jnp.argsort(~keep, stable=True)
-    new_count = keep.sum().astype(jnp.int32)
-    live = jnp.arange(capacity) < new_count
+    # Scatter kept slots to their compacted positions; removed ones go out of range and are
+    # dropped (cheaper than a sort under vmap).
+    target = jnp.where(keep, jnp.cumsum(keep) - 1, capacity)
     fields = {
-        k: jnp.where(live, v[order], jnp.zeros_like(v)) for k, v in _fields(entities).items()
+        k: jnp.zeros_like(v).at[target].set(v, mode="drop") for k, v in _fields(entities).items()
     }
-    return entities.replace(count=new_count, **fields)
+    return entities.replace(count=keep.sum().astype(jnp.int32), **fields)
 
 
 def append(entities, condition=True, **values):

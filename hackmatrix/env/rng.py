@@ -97,11 +97,12 @@ def resource_draws(key):
 def spawn_draws(key, event, occurrence):
     """Return (rows int32[200], cols int32[200], enemy type in [0,4)) of one SpawnTransmission.
 
-    Tries 0..99 are phase A, 100..199 phase B (section 4.7).
+    Tries 0..99 are phase A, 100..199 phase B (section 4.7). Each try draws one row-major cell
+    index in [0, 36): the same distribution as independent (row, col) draws, at half the cost.
     """
     k = event_key(key, event, occurrence)
-    cells = jax.random.randint(_sub(k, 0), (2 * SPAWN_TRIES, 2), 0, GRID, dtype=jnp.int32)
-    return cells[:, 0], cells[:, 1], choice_index(_sub(k, 1), 4)
+    cells = jax.random.randint(_sub(k, 0), (2 * SPAWN_TRIES,), 0, NUM_CELLS, dtype=jnp.int32)
+    return cells // GRID, cells % GRID, choice_index(_sub(k, 1), 4)
 
 
 def warp_draw(key, n_targets):
