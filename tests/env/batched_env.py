@@ -16,6 +16,7 @@ ENV = HackMatrixEnv()
 PARAMS = EnvParams()
 STEP = jax.jit(step)
 RESET = jax.jit(reset)
+ENV_RESET = jax.jit(ENV.reset)
 # One entry per trace of the batched wrapper step (a Python side effect runs only when tracing).
 TRACES = []
 
@@ -47,7 +48,7 @@ def wrapper_batch(env_states, returns=None, lengths=None):
     """Return a WrapperState of BATCH lanes: the given EnvStates, then fresh games as padding."""
     env_states = list(env_states)
     n = len(env_states)
-    env_states += [RESET(jax.random.key(1000 + i), PARAMS)[1] for i in range(BATCH - n)]
+    env_states += [ENV_RESET(jax.random.key(1000 + i))[1].env_state for i in range(BATCH - n)]
     returns = list(returns or [0.0] * n) + [0.0] * (BATCH - n)
     lengths = list(lengths or [0] * n) + [0] * (BATCH - n)
     return WrapperState(env_state=stack(env_states),

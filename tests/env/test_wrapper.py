@@ -13,7 +13,7 @@ from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
 
 from batched_env import (
-    BATCH, BATCHED_STEP, ENV, PARAMS, RESET, STEP, TRACES, lane, wrapper_batch,
+    BATCH, BATCHED_STEP, ENV, ENV_RESET, PARAMS, STEP, TRACES, lane, wrapper_batch,
 )
 
 INFO_KEYS = set(REWARD_KEYS) | {"stage", "score", "hp", "episode_return", "episode_length",
@@ -36,14 +36,15 @@ def test_spaces_and_properties():
     assert jax.tree.leaves(env.default_params) == []  # static: never traced
 
 
-def test_reset_matches_the_core_reset():
-    key = jax.random.key(5)
-    obs, state = ENV.reset(key)
-    core_obs, core_state = RESET(key, PARAMS)
+def test_reset_starts_a_fresh_episode():
+    obs, state = ENV_RESET(jax.random.key(5))
+    core_state = state.env_state
     assert isinstance(state, WrapperState) and obs.shape == (1545,)
-    assert leaves_equal(state.env_state, core_state)
-    np.testing.assert_allclose(np.asarray(obs), np.asarray(core_obs), atol=1e-6, rtol=0)
+    assert int(core_state.stage) == 1 and int(core_state.turn) == 0
+    assert not bool(core_state.done) and int(core_state.player.hp) == 3
+    np.testing.assert_allclose(np.asarray(obs), np.asarray(observe(core_state)), atol=1e-6, rtol=0)
     assert float(state.episode_return) == 0.0 and int(state.episode_length) == 0
+    assert not leaves_equal(state, ENV_RESET(jax.random.key(6))[1])
     np.testing.assert_array_equal(np.asarray(ENV.action_mask(state)),
                                   np.asarray(action_mask(core_state)))
     np.testing.assert_array_equal(np.asarray(ENV.action_mask(core_state)),
@@ -107,10 +108,10 @@ def test_finished_lanes_are_fresh_resets(stepped):
     _, keys, _, (obs, state, _, done, _) = stepped
     for i in (0, 1, 3, 5):
         _, key_reset = jax.random.split(keys[i])
-        fresh_obs, fresh = RESET(key_reset, PARAMS)
-        assert leaves_equal(lane(state.env_state, i), fresh)
+        fresh_obs, fresh = ENV_RESET(key_reset)
+        assert leaves_equal(lane(state, i), fresh)
         np.testing.assert_allclose(np.asarray(obs[i]), np.asarray(fresh_obs), atol=1e-6, rtol=0)
-        assert float(state.episode_return[i]) == 0.0 and int(state.episode_length[i]) == 0
+        assert float(fresh.episode_return) == 0.0 and int(fresh.episode_length) == 0
 
 
 def test_episode_statistics(stepped):
