@@ -8,6 +8,7 @@ logged (e.g. `episode/*` exists only for updates in which an episode finished).
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from hackmatrix.env.constants import PROGRAM_NAMES, REWARD_KEYS
 
@@ -22,6 +23,9 @@ def _figure(rows=1, cols=1, figsize=(9, 4), **options):
 
 
 def _save(fig, path) -> None:
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # updates are whole numbers
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
 
@@ -39,7 +43,6 @@ def _line(ax, metrics, key: str, title: str, **style) -> bool:
         _no_data(ax, key)
         return False
     ax.plot(steps, values, marker="." if len(steps) < 30 else None, **style)
-    ax.grid(alpha=0.3)
     return True
 
 
@@ -68,7 +71,6 @@ def reward_chart(metrics, path) -> None:
         ax.plot(total_steps, total, color="black", linewidth=1.5, label="total (mean reward)")
         ax.axhline(0, color="black", linewidth=0.5)
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
-        ax.grid(alpha=0.3)
     else:
         _no_data(ax, "reward components")
     _save(fig, path)
@@ -99,8 +101,6 @@ def action_chart(metrics, path) -> None:
         bottom.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     else:
         _no_data(bottom, "program use")
-    for ax in (top, bottom):
-        ax.grid(alpha=0.3)
     _save(fig, path)
 
 

@@ -92,7 +92,7 @@ def summary_markdown(metrics, chart_names) -> str:
         (f"- run id: {info.get('run_id', '-')}, created {info.get('created', '-')}, git commit "
          f"{info.get('git_commit') or '-'}"),
         (f"- updates logged: {len(metrics.train)} (update {first['step']} to {last['step']}), "
-         f"{_fmt(last.get('perf/env_steps'))} env steps"),
+         f"{int(last.get('perf/env_steps') or 0):,} env steps"),
         (f"- throughput: mean {sps.mean():,.0f} env steps/s, last {sps[-1]:,.0f}; "
          f"{_duration(update_seconds.sum())} spent in the logged updates" if len(sps)
          else "- throughput: not logged"),

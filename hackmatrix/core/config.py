@@ -91,7 +91,9 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     run: RunConfig = field(default_factory=RunConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
-    health: HealthConfig = field(default_factory=HealthConfig)
+    # A uniform policy over this game's valid actions has a masked entropy of only ~0.8 nats
+    # (few actions are valid in most states), so the generic entropy floor of 1.0 is lowered.
+    health: HealthConfig = field(default_factory=lambda: HealthConfig(entropy_min=0.2))
     sinks: tuple = DEFAULT_SINKS
     # Dotted keys the user set (not part of the resolved config written to a run directory).
     explicit: frozenset = frozenset()
