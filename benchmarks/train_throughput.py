@@ -4,9 +4,9 @@ For each env count (x 128 steps, default MLP, the PPO shape `hackmatrix train` w
 auto-scaling) it measures:
   * the trainer: the compiled chunk of `hackmatrix.core` (K updates per call, metrics reduced
     inside the jit, one device->host transfer per chunk);
-  * the time shares of its parts, each jitted and timed alone: the env (random valid actions),
-    the policy forward pass of the rollout, the learning step (GAE + epochs x minibatches) and the
-    metrics reduction;
+  * the time shares of its parts, each jitted and timed alone: the rollout (env + policy), split
+    into the policy forward passes (timed alone on the collected observations) and the env (the
+    rest), the learning step (GAE + epochs x minibatches) and the metrics reduction;
   * two straightforward implementations of the same PPO shape (same env, network, losses and
     optimiser), with the per-update metrics computed on the host in NumPy from the rollout info:
     - "python loop" (CleanRL style): one jitted call per env step and per minibatch, driven by
@@ -47,22 +47,11 @@ def timed(fn, *args, repeats):
     return out, (time.perf_counter() - start) / repeats
 
 
-def random_rollout(env, env_params, num_envs, num_steps):
-    """Jitted scan of env steps with uniformly random valid actions (the env's own cost)."""
-    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    mask_of = jax.vmap(env.action_mask)
-
-    def one(state, key):
-        k_act, k_env = jax.random.split(key)
-        logits = jnp.where(mask_of(state), 0.0, -1e9)
-        action = jax.random.categorical(k_act, logits).astype(jnp.int32)
-        _, state, reward, _, _ = step(jax.random.split(k_env, num_envs), state, action,
-                                      env_params)
-        return state, reward.sum()
-
+def policy_forward(apply_fn):
+    """Jitted scan of the rollout's policy forward passes alone, over collected observations."""
     @jax.jit
-    def run(state, key):
-        return jax.lax.scan(one, state, jax.random.split(key, num_steps))
+    def run(params, obs):
+        return jax.lax.scan(lambda c, o: (c, apply_fn(params, o)), 0, obs)[1]
 
     return run
 
@@ -236,12 +225,12 @@ def measure(num_envs, num_steps, updates, baseline):
     trainer = compiled.trainer
     apply_fn = trainer.network.apply
     host = jax.device_get(runner)
-    env_run = random_rollout(env, env_params, num_envs, num_steps)
-    _, env_s = timed(env_run, host.env_state, jax.random.PRNGKey(3), repeats=1)
     policy_rollout = jax.jit(lambda p, s, o, m, k: collect(env, env_params, apply_fn, p, s, o, m,
                                                            k, num_steps))
     (carry, traj, info), rollout_s = timed(policy_rollout, host.params, host.env_state, host.obs,
                                            host.mask, jax.random.PRNGKey(4), repeats=1)
+    _, policy_s = timed(policy_forward(apply_fn), host.params, traj.obs, repeats=1)
+    env_s = rollout_s - policy_s
     learn = jax.jit(make_learner(config, apply_fn, trainer.optimizer))
     last_value = apply_fn(host.params, carry[1])[1]
     (_, _, stats), learn_s = timed(learn, host.params, host.opt_state, traj, last_value,
@@ -250,12 +239,12 @@ def measure(num_envs, num_steps, updates, baseline):
                                                                              jnp.int32(0))))
     _, metrics_s = timed(reduce, dict(info, reward=traj.reward, done=traj.done), traj.action,
                          stats, repeats=3)
-    parts = env_s + (rollout_s - env_s) + learn_s + metrics_s
+    parts = rollout_s + learn_s + metrics_s
     result = {
         "num_envs": num_envs, "compile_s": compile_s, "sps": steps / chunk_s,
         "shape": f"{config.ppo.num_minibatches} mb x {config.ppo.update_epochs} ep "
                  f"(minibatch {minibatch_size(config)})",
-        "env": env_s / parts, "policy": (rollout_s - env_s) / parts, "learn": learn_s / parts,
+        "env": env_s / parts, "policy": policy_s / parts, "learn": learn_s / parts,
         "metrics": metrics_s / parts,
     }
     if baseline:

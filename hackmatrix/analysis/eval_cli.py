@@ -90,7 +90,7 @@ def run(args, out=None) -> int:
     from hackmatrix.analysis.evaluate import evaluate
     from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
 
-    policy = load_policy(args.checkpoint)
+    policy = load_policy(args.checkpoint, compilation_cache=True)
     max_steps = args.max_steps or policy.config.env.max_steps_in_episode
     mode = GREEDY if args.policy == "greedy" else SAMPLE
     result = {

@@ -54,17 +54,34 @@ def config_of_header(path, header: dict) -> Config:
                               f"{err}") from None
 
 
-def load_policy(path_or_run_dir) -> Policy:
-    """Load the policy of a checkpoint file, or of a run directory's newest checkpoint."""
+def load_policy(path_or_run_dir, compilation_cache: bool = False) -> Policy:
+    """Load the policy of a checkpoint file, or of a run directory's newest checkpoint.
+
+    With `compilation_cache`, first turn on the run's persistent XLA cache (see
+    `enable_compilation_cache`): it must happen before JAX compiles anything in the process.
+    """
     path = ckpt.resolve(path_or_run_dir)
     header, payload = ckpt.read_header(path)
     config = config_of_header(path, header)
+    if compilation_cache:
+        enable_compilation_cache(config)
     trainer = make_train(config)
     shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     runner = ckpt.restore(path, shapes, header, payload)
     params = jax.tree.map(jnp.asarray, runner.params)
     return Policy(network=trainer.network, params=params, config=config, header=header,
                   checkpoint=path)
+
+
+def enable_compilation_cache(config: Config) -> None:
+    """Use the run's persistent XLA cache (run.compilation_cache), as `hackmatrix train` does.
+
+    A second eval of the same run's network then skips compiling the game. JAX reads the
+    setting at its first compilation, so call this before anything is compiled.
+    """
+    if config.run.compilation_cache:
+        path = Path(config.run.compilation_cache).expanduser()
+        jax.config.update("jax_compilation_cache_dir", str(path))
 
 
 def choose_action(key, logits, mask, mode):

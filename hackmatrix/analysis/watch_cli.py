@@ -92,7 +92,7 @@ def run(args, stdin=None, stdout=None, sleep=None) -> int:
         from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
         from hackmatrix.analysis.watch import live_frames
 
-        policy = load_policy(args.checkpoint)
+        policy = load_policy(args.checkpoint, compilation_cache=True)
         mode = GREEDY if args.policy == "greedy" else SAMPLE
         max_steps = args.max_steps or policy.config.env.max_steps_in_episode
         meta = {"checkpoint": str(policy.checkpoint), "update": policy.update,

@@ -1,5 +1,6 @@
 """Stage generation, new games and transmission spawning (GAME_RULES.md sections 2.5, 4.5, 4.7)."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -128,6 +129,9 @@ def spawn_transmission(key, state: EnvState, event, occurrence, scheduled, sipho
 
 _PROGRAM_BITS = (1 << NUM_PROGRAMS) - 1
 _BLOCK_FIELDS = 4  # kind, points, program, row-major cell
+# Attempts per loop trip: most stages need several attempts, and under vmap a trip costs about
+# the same for 1 or 4 attempts (the per-op overhead dominates the tiny arrays).
+_PARALLEL_ATTEMPTS = 4
 
 
 def _attempt_blocks(key, attempt, count, free_lo, free_hi):
@@ -197,10 +201,15 @@ def _generate_blocks(key, count, free, exit_cell):
         return ~carry[1] & (carry[0] < GEN_ATTEMPTS)
 
     def body(carry):
-        attempt = carry[0]
-        block_lo, block_hi, placed, records = _attempt_blocks(key, attempt, count, free_lo, free_hi)
-        ok = _acceptable_bits(block_lo, block_hi, exit_lo, exit_hi)
-        return attempt + 1, ok, placed, records
+        # _PARALLEL_ATTEMPTS consecutive attempts at once, the first accepted one wins: each
+        # attempt has its own keys, so this is the sequential rule at a fraction of the loop trips.
+        attempts = carry[0] + jnp.arange(_PARALLEL_ATTEMPTS, dtype=I32)
+        block_lo, block_hi, placed, records = jax.vmap(
+            lambda a: _attempt_blocks(key, a, count, free_lo, free_hi))(attempts)
+        ok = jax.vmap(lambda lo, hi: _acceptable_bits(lo, hi, exit_lo, exit_hi))(block_lo, block_hi)
+        ok = ok & (attempts < GEN_ATTEMPTS)
+        first = jnp.argmax(ok)
+        return attempts[-1] + 1, ok.any(), placed[first], records[first]
 
     init = (I32(0), jnp.bool_(False), jnp.zeros(MAX_BLOCKS, bool),
             jnp.zeros((_BLOCK_FIELDS, MAX_BLOCKS), I32))
