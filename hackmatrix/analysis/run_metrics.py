@@ -38,10 +38,6 @@ class RunMetrics:
         finite = np.isfinite(values)
         return steps[finite], values[finite]
 
-    def keys(self, prefix: str) -> list:
-        """Return the logged training keys that start with `prefix`, sorted."""
-        return sorted({k for r in self.train for k in r if k.startswith(prefix)})
-
 
 def metrics_path(run_dir: Path) -> Path:
     """Return the JSONL file of a run (the jsonl sink's filename option, else metrics.jsonl)."""
