@@ -129,8 +129,8 @@ def spawn_transmission(key, state: EnvState, event, occurrence, scheduled, sipho
 
 _PROGRAM_BITS = (1 << NUM_PROGRAMS) - 1
 _BLOCK_FIELDS = 4  # kind, points, program, row-major cell
-# Attempts per loop trip: most stages need several attempts, and under vmap a trip costs about
-# the same for 1 or 4 attempts (the per-op overhead dominates the tiny arrays).
+# Attempts per loop trip: under vmap the loop runs until the slowest lane accepts, and a trip
+# of 4 attempts costs little more than one on 16 lanes (measured: a 16-lane new_game 2x faster).
 _PARALLEL_ATTEMPTS = 4
 
 

@@ -5,9 +5,9 @@ from flax import struct
 
 from hackmatrix.env.bfs import exit_distance
 from hackmatrix.env.constants import (
+    RESET_ACTION,
     REWARD_KEYS,
     REWARD_SUM_ORDER,
-    RESET_ACTION,
     SIPHON_ACTION,
     STAGE_REWARDS,
 )

@@ -36,8 +36,8 @@ from hackmatrix.env.constants import (
     PROGRAM_SPAWN,
 )
 from hackmatrix.env.state import (
-    EnvState,
     Enemies,
+    EnvState,
     Grid,
     Player,
     Snapshot,

@@ -34,16 +34,18 @@ from hackmatrix.env.state import EnvState
 
 I32 = jnp.int32
 _FALSE = jnp.bool_(False)
+_ZERO = I32(0)
+DEFAULT_PARAMS = EnvParams()
 
 
-def reset(key, params: EnvParams = EnvParams()):
+def reset(key, params: EnvParams = DEFAULT_PARAMS):
     """Start a new game (section 2.5); return (obs float32[1545], state)."""
     del params
     state = new_game(key)
     return observe(state), state
 
 
-def _outcome(state, kills, picked, exit_reached, turn_ends, found=_FALSE, mc=I32(0), me=I32(0)):
+def _outcome(state, kills, picked, exit_reached, turn_ends, found=_FALSE, mc=_ZERO, me=_ZERO):
     return state, (jnp.asarray(kills, I32), jnp.asarray(picked, bool),
                    jnp.asarray(exit_reached, bool), jnp.asarray(turn_ends, bool),
                    jnp.asarray(found, bool), jnp.asarray(mc, I32), jnp.asarray(me, I32))
@@ -103,7 +105,7 @@ def _valid_step(key, state: EnvState, action, valid):
     return after, events
 
 
-def step(key, state: EnvState, action, params: EnvParams = EnvParams()):
+def step(key, state: EnvState, action, params: EnvParams = DEFAULT_PARAMS):
     """Apply one action; return (state, obs float32[1545], reward float32, done bool, breakdown).
 
     `breakdown` maps each of the 15 constants.REWARD_KEYS to a float32 scalar summing to `reward`.

@@ -4,13 +4,12 @@ import json
 
 import jax
 import numpy as np
+from batched_env import BATCH, BATCHED_STEP, ENV_RESET, PARAMS, lane, sample_actions, stack
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hackmatrix.env import constants as C
 from hackmatrix.env.scenario import scenario_from_state, state_from_scenario
-
-from batched_env import BATCH, BATCHED_STEP, ENV_RESET, PARAMS, lane, sample_actions, stack
 
 MAX_HP = np.array(C.ENEMY_MAX_HP)
 

@@ -8,12 +8,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from batched_env import PARAMS, STEP
 
 from hackmatrix.env.constants import REWARD_KEYS, REWARD_SUM_ORDER, STAGE_REWARDS
 from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.scenario import state_from_scenario
-
-from batched_env import PARAMS, STEP
 
 REWARD = jax.jit(calculate_reward)
 UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
@@ -236,14 +235,15 @@ def test_stage_7_completion_is_not_victory():
 @pytest.mark.parametrize("action", [RIGHT, SIPHON, WAIT, 27])
 def test_invalid_action_all_zero(action):
     scenario = {"player": {"col": 5}}
-    after, reward, done, breakdown = run(scenario, action)
+    _, reward, done, breakdown = run(scenario, action)
     check(breakdown)
     assert reward == 0.0 and done
 
 
 def _events(**kw):
-    base = dict(action=0, d0=0, kills=0, picked=False, completed=False, won=False,
-                siphon_found=False, missed_credits=0, missed_energy=0, valid=True)
+    base = {"action": 0, "d0": 0, "kills": 0, "picked": False, "completed": False,
+            "won": False, "siphon_found": False, "missed_credits": 0, "missed_energy": 0,
+            "valid": True}
     base.update(kw)
     return StepEvents(**{k: jnp.asarray(v, jnp.bool_ if isinstance(v, bool) else jnp.int32)
                          for k, v in base.items()})

@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+from batched_env import PARAMS, RESET, STEP
 
 from hackmatrix.env import constants as C
 from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import scenario_from_state, state_from_scenario
 
-from batched_env import PARAMS, RESET, STEP
 UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
 WARP, WAIT, UNDO, STEP_PROGRAM, SHOW = 8, 10, 14, 15, 18
 
@@ -140,8 +140,10 @@ def test_invalid_action_leaves_the_state_unchanged_but_done():
     before = state_from_scenario({"player": {"col": 5}, "owned": ["WAIT"],
                                   "enemies": [{"type": "virus", "row": 3, "col": 3}]})
     for action in (RIGHT, SIPHON, WAIT, UNDO, 27, -1, 28, 1000):
-        _, after, reward, done = run(before, action)
-        assert done and reward == 0.0
+        after, obs, reward, done, breakdown = STEP(jax.random.key(0), before, jnp.int32(action),
+                                                   PARAMS)
+        assert bool(done) and float(reward) == 0.0 and np.isfinite(np.asarray(obs)).all()
+        assert all(float(v) == 0.0 for v in breakdown.values())
         assert leaves_equal(after, before.replace(done=jnp.bool_(True)))
 
 

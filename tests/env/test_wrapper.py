@@ -4,6 +4,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from batched_env import (
+    BATCH,
+    BATCHED_STEP,
+    ENV,
+    ENV_RESET,
+    PARAMS,
+    STEP,
+    TRACES,
+    lane,
+    wrapper_batch,
+)
 
 from hackmatrix.env.constants import OBS_SIZE, REWARD_KEYS
 from hackmatrix.env.mask import action_mask
@@ -11,10 +22,6 @@ from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import state_from_scenario
 from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
-
-from batched_env import (
-    BATCH, BATCHED_STEP, ENV, ENV_RESET, PARAMS, STEP, TRACES, lane, wrapper_batch,
-)
 
 INFO_KEYS = set(REWARD_KEYS) | {"stage", "score", "hp", "episode_return", "episode_length",
                                 "episode_final_stage", "episode_won", "truncated"}
@@ -92,7 +99,7 @@ def test_done_lanes(stepped):
 
 def test_lanes_match_the_core_step(stepped):
     """Lanes that do not finish carry the core step's state (batched generation included)."""
-    states, keys, actions, (obs, state, reward, done, info) = stepped
+    states, keys, actions, (obs, state, reward, _, info) = stepped
     for i in (2, 4, 6, 7):
         key_step, _ = jax.random.split(keys[i])
         core, core_obs, core_reward, _, core_b = STEP(key_step, states[i], actions[i], PARAMS)
@@ -105,7 +112,7 @@ def test_lanes_match_the_core_step(stepped):
 
 
 def test_finished_lanes_are_fresh_resets(stepped):
-    _, keys, _, (obs, state, _, done, _) = stepped
+    _, keys, _, (obs, state, *_) = stepped
     for i in (0, 1, 3, 5):
         _, key_reset = jax.random.split(keys[i])
         fresh_obs, fresh = ENV_RESET(key_reset)
