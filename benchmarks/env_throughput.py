@@ -48,12 +48,13 @@ def measure(num_envs: int, num_steps: int, repeats: int):
     _, states = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.key(0), num_envs))
     rollout = make_rollout(env, num_envs, num_steps)
     start = time.perf_counter()
-    states, total = rollout(jax.random.key(1), states)
-    jax.block_until_ready(total)
+    compiled = rollout.lower(jax.random.key(1), states).compile()
     compile_s = time.perf_counter() - start
+    states, total = compiled(jax.random.key(1), states)  # warm-up, not timed
+    jax.block_until_ready(total)
     start = time.perf_counter()
     for r in range(repeats):
-        states, total = rollout(jax.random.key(2 + r), states)
+        states, total = compiled(jax.random.key(2 + r), states)
     jax.block_until_ready(total)
     elapsed = time.perf_counter() - start
     return compile_s, num_envs * num_steps * repeats / elapsed
