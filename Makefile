@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
+# Also installs the third-party sink plugin that the registry tests select from a config file.
 $(STAMP): pyproject.toml tests/fixtures/sink_plugin/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[all,dev]'
-	# The third-party sink plugin that the registry tests select from a config file.
 	$(PY) -m pip install --quiet -e tests/fixtures/sink_plugin
 	touch $(STAMP)
 

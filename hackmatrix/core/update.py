@@ -63,14 +63,12 @@ def make_learner(config, apply_fn, tx):
             obs=traj.obs, mask=traj.mask, action=traj.action, log_prob=traj.log_prob,
             value=traj.value, advantage=advantages, target=targets)
         data = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), data)
-        return jax.lax.scan(lambda c, k: epoch(c, k, data), (params, opt_state),
-                            jax.random.split(key, ppo.update_epochs))
-
-    def learn_flat(params, opt_state, traj, last_value, key):
-        (params, opt_state), stats = learn(params, opt_state, traj, last_value, key)
+        (params, opt_state), stats = jax.lax.scan(
+            lambda c, k: epoch(c, k, data), (params, opt_state),
+            jax.random.split(key, ppo.update_epochs))
         return params, opt_state, stats
 
-    return learn_flat
+    return learn
 
 
 def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
