@@ -3,10 +3,10 @@ set speed, showing its choice, the probability, the top alternatives, the value 
 reward breakdown of every step; or `hackmatrix watch --replay FILE` plays a recording back."""
 
 import argparse
-import contextlib
 import sys
 
 from hackmatrix.errors import ConfigError
+from hackmatrix.reference.play import single_keys
 
 EPILOG = """examples:
   hackmatrix watch runs/ppo-001                      # any key: next step, q: quit
@@ -42,24 +42,6 @@ def register(subparsers) -> None:
     parser.add_argument("--no-colour", "--no-color", dest="no_colour", action="store_true",
                         help="plain text without ANSI colours")
     parser.set_defaults(func=run)
-
-
-@contextlib.contextmanager
-def single_keys(stream):
-    """Read key presses one by one from a terminal (no line buffering, no echo)."""
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        yield
-        return
-    import termios
-    import tty
-
-    fd = stream.fileno()
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setcbreak(fd)
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def _check(args) -> None:

@@ -19,7 +19,7 @@ Output: a dict whose key set depends only on the static structure of the inputs 
 so that it can be stacked by `lax.scan` and batched by `vmap` over updates or seeds. In particular
 the `episode/*` keys are always present here; the host drops them for an update whose
 `episode/count` is 0 (see `hackmatrix.metrics.host.drop_empty_episodes`), so that "no episode
-finished" is never published as a placeholder 0.
+finished" is never published as a stand-in 0.
 """
 
 from collections.abc import Mapping

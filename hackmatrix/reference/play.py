@@ -133,7 +133,7 @@ class PlaySession:
 
 
 @contextlib.contextmanager
-def _cbreak(stream):
+def single_keys(stream):
     """Read single key presses from a terminal (no line buffering, no echo); no-op otherwise."""
     if not (hasattr(stream, "isatty") and stream.isatty()):
         yield
@@ -176,7 +176,7 @@ def main(args, stdin=None, stdout=None) -> int:
     game = start_game(seed, args.scenario)
     colour = not args.no_colour
     session = PlaySession(game, seed, stdout, colour)
-    with _cbreak(stdin):
+    with single_keys(stdin):
         try:
             session.run(read_keys(stdin))
         except KeyboardInterrupt:
