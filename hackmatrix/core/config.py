@@ -32,7 +32,7 @@ class PPOConfig:
     """PPO section (the reference shape of `auto_scale_for_batch_size`)."""
 
     num_steps: int = 128
-    total_timesteps: int = 1_048_576
+    total_timesteps: int = 1_572_864
     update_epochs: int = 4
     num_minibatches: int = 4
     learning_rate: float = 2.5e-4
