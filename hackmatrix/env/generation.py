@@ -283,8 +283,8 @@ def generate_stage(key, state: EnvState) -> EnvState:
     return state.replace(transmissions=trans)
 
 
-def new_game(key) -> EnvState:
-    """Reset of section 2.5: corner, starting bonus, stage 1 with sched_interval 12, generated."""
+def game_start(key) -> EnvState:
+    """The state of section 2.5 before its stage 1 is generated: corner, starting bonus."""
     corner, bonus = rng.reset_draws(key)
     corners = jnp.asarray(_CORNERS)
     player = initial_player().replace(
@@ -293,7 +293,11 @@ def new_game(key) -> EnvState:
         energy=jnp.where(bonus == 1, BONUS_ENERGY, 0).astype(I32),
         data_siphons=jnp.where(bonus == 2, BONUS_SIPHONS, 0).astype(I32),
     )
-    state = blank_state().replace(
+    return blank_state().replace(
         player=player, stage=I32(1), sched_interval=I32(INITIAL_SCHED_INTERVAL)
     )
-    return generate_stage(key, state)
+
+
+def new_game(key) -> EnvState:
+    """Reset of section 2.5: corner, starting bonus, stage 1 with sched_interval 12, generated."""
+    return generate_stage(key, game_start(key))

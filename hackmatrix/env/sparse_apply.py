@@ -21,8 +21,11 @@ def _broadcast(x, batched, size):
     return x if batched else jnp.broadcast_to(x, (size,) + x.shape)
 
 
-def apply_where(active, fn, args, default):
-    """Return fn(*args) where `active`, else `default` (fn's output has default's structure)."""
+def apply_where(active, fn, args, default, chunk=CHUNK):
+    """Return fn(*args) where `active`, else `default` (fn's output has default's structure).
+
+    `chunk` is the number of lanes per loop trip when batched (capped at the batch size).
+    """
 
     @custom_vmap
     def run(active, args, default):
@@ -34,25 +37,25 @@ def apply_where(active, fn, args, default):
         active = _broadcast(active, active_b, axis_size)
         args = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), args, args_b)
         out = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), default, default_b)
-        chunk = min(CHUNK, axis_size)
+        lanes = min(chunk, axis_size)
         n_active = active.sum()
         # Flagged lanes first, in lane order; padded so that every chunk slice is in range.
         order = jnp.argsort(~active, stable=True)
-        order = jnp.concatenate([order, jnp.zeros(chunk, order.dtype)])
+        order = jnp.concatenate([order, jnp.zeros(lanes, order.dtype)])
 
         def cond(carry):
             return carry[0] < n_active
 
         def body(carry):
             start, out = carry
-            idx = lax.dynamic_slice(order, (start,), (chunk,))
-            live = start + jnp.arange(chunk) < n_active
+            idx = lax.dynamic_slice(order, (start,), (lanes,))
+            live = start + jnp.arange(lanes) < n_active
             result = jax.vmap(fn)(*jax.tree.map(lambda x: x[idx], args))
             # Padding lanes scatter out of range and are dropped.
             target = jnp.where(live, idx, axis_size)
             out = jax.tree.map(lambda o, r: o.at[target].set(r.astype(o.dtype), mode="drop"),
                                out, result)
-            return start + chunk, out
+            return start + lanes, out
 
         _, out = lax.while_loop(cond, body, (jnp.asarray(0, order.dtype), out))
         return out, jax.tree.map(lambda _: True, out)

@@ -7,7 +7,6 @@ components 0. The wrapper auto-resets, so a trainer never does this.
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from hackmatrix.env.actions import direction_action
 from hackmatrix.env.bfs import exit_distance
@@ -36,6 +35,9 @@ I32 = jnp.int32
 _FALSE = jnp.bool_(False)
 _ZERO = I32(0)
 DEFAULT_PARAMS = EnvParams()
+# Lanes per chunk of the siphon/program branches: a policy that mostly plays programs still runs
+# few loop trips, one that never does pays one chunk per step at most.
+BRANCH_CHUNK = 64
 
 
 def reset(key, params: EnvParams = DEFAULT_PARAMS):
@@ -85,24 +87,48 @@ def _complete_stage(state: EnvState, completing) -> EnvState:
     )
 
 
-def _valid_step(key, state: EnvState, action, valid):
-    """Run the section 4.1 pipeline as if `action` were valid; return (state, events)."""
-    d0 = exit_distance(state)
+def _dispatch(key, state: EnvState, action):
+    """Run the action of section 4.1 (as if valid); return (state, event tuple).
+
+    Under vmap a `lax.switch` computes every branch for every environment and selects between
+    whole states, so only the direction branch (nearly every action in practice) runs for the
+    whole batch; siphons and programs run only for the environments that chose them.
+    """
     kind = jnp.where(action < NUM_DIRECTIONS, 0, jnp.where(action == SIPHON_ACTION, 1, 2))
-    after, (kills, picked, exit_reached, turn_ends, found, mc, me) = lax.switch(
-        kind, (_direction_branch, _siphon_branch, _program_branch), key, state, action)
-    new_stage = valid & exit_reached & (after.stage < NUM_STAGES)
+    out = _direction_branch(key, state, action)
+    out = apply_where(kind == 1, _siphon_branch, (key, state, action), out, chunk=BRANCH_CHUNK)
+    return apply_where(kind == 2, _program_branch, (key, state, action), out, chunk=BRANCH_CHUNK)
+
+
+def step_before_generation(key, state: EnvState, action):
+    """Apply one action up to (not including) the generation of a next stage.
+
+    Returns (after, events, new_stage): `after` has already completed the stage (heal, stage + 1)
+    but still shows the old board where `new_stage`; generate_stage(key, after) finishes it. The
+    rewards never look at the new board (section 8: Δ = d0 on completion), so they can be computed
+    from `after` before the generation, which lets the wrapper run one generation per step for
+    both stage completions and auto-resets.
+    """
+    action = jnp.asarray(action, I32)
+    in_range = (action >= 0) & (action < NUM_ACTIONS)
+    action = jnp.clip(action, 0, NUM_ACTIONS - 1)
+    valid = in_range & action_mask(state)[action] & ~state.done
+    d0 = exit_distance(state)
+    after, (kills, picked, exit_reached, turn_ends, found, mc, me) = _dispatch(key, state, action)
     after = _complete_stage(after, exit_reached)
-    # Generation is costly: apply_where runs it only for the environments that need it.
-    after = apply_where(new_stage, generate_stage, (key, after), after)
-    after = lax.cond(turn_ends & ~exit_reached, enemy_turn, lambda k, s: s, key, after)
+    after = enemy_turn(key, after, turn_ends & ~exit_reached)
     after = after.replace(done=(after.player.hp == 0) | after.won)
+    # [D7] invalid action (or an already-done state): unchanged but done; events.valid = False
+    # zeroes every reward component.
+    after = jax.tree.map(lambda a, b: jnp.where(valid, a, b), after,
+                         state.replace(done=jnp.bool_(True)))
     events = StepEvents(
         action=action, d0=jnp.asarray(d0, I32), kills=kills, picked=picked,
         completed=exit_reached, won=after.won & ~state.won, siphon_found=found,
         missed_credits=mc, missed_energy=me, valid=valid,
     )
-    return after, events
+    new_stage = valid & exit_reached & (after.stage > state.stage)
+    return after, events, new_stage
 
 
 def step(key, state: EnvState, action, params: EnvParams = DEFAULT_PARAMS):
@@ -111,13 +137,8 @@ def step(key, state: EnvState, action, params: EnvParams = DEFAULT_PARAMS):
     `breakdown` maps each of the 15 constants.REWARD_KEYS to a float32 scalar summing to `reward`.
     """
     del params
-    action = jnp.asarray(action, I32)
-    in_range = (action >= 0) & (action < NUM_ACTIONS)
-    valid = in_range & action_mask(state)[jnp.clip(action, 0, NUM_ACTIONS - 1)] & ~state.done
-    stepped, events = _valid_step(key, state, jnp.clip(action, 0, NUM_ACTIONS - 1), valid)
-    # [D7] invalid action (or an already-done state): unchanged but done; events.valid = False
-    # zeroes every reward component.
-    after = jax.tree.map(lambda a, b: jnp.where(valid, a, b), stepped,
-                         state.replace(done=jnp.bool_(True)))
+    after, events, new_stage = step_before_generation(key, state, action)
     reward, breakdown = calculate_reward(state, after, events)
+    # Generation is costly: apply_where runs it only for the environments that need it.
+    after = apply_where(new_stage, generate_stage, (key, after), after)
     return after, observe(after), reward, after.done, breakdown

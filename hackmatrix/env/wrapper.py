@@ -5,12 +5,15 @@ import jax.numpy as jnp
 from flax import struct
 
 from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.generation import game_start, generate_stage
 from hackmatrix.env.mask import action_mask as env_action_mask
+from hackmatrix.env.observation import observe
 from hackmatrix.env.params import EnvParams
+from hackmatrix.env.rewards import calculate_reward
 from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 from hackmatrix.env.step import reset as env_reset
-from hackmatrix.env.step import step as env_step
+from hackmatrix.env.step import step_before_generation
 
 
 @struct.dataclass
@@ -20,6 +23,13 @@ class WrapperState:
     env_state: EnvState
     episode_return: jnp.ndarray  # float32
     episode_length: jnp.ndarray  # int32
+
+
+def _generate(key_step, key_reset, reset, state: EnvState) -> EnvState:
+    """A new game from key_reset where `reset`, else the next stage of `state` from key_step."""
+    fresh = game_start(key_reset)
+    base = jax.tree.map(lambda a, b: jnp.where(reset, a, b), fresh, state)
+    return generate_stage(jnp.where(reset, key_reset, key_step), base)
 
 
 class Discrete:
@@ -77,8 +87,10 @@ class HackMatrixEnv:
         """
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
-        env_state, obs, reward, done, breakdown = env_step(
-            key_step, state.env_state, action, params)
+        env_state, events, new_stage = step_before_generation(
+            key_step, state.env_state, action)
+        reward, breakdown = calculate_reward(state.env_state, env_state, events)
+        done = env_state.done
         episode_return = state.episode_return + reward
         episode_length = state.episode_length + 1
         truncated = ~done & (episode_length >= params.max_steps_in_episode)
@@ -89,15 +101,17 @@ class HackMatrixEnv:
             episode_return=episode_return, episode_length=episode_length,
             episode_final_stage=env_state.stage, episode_won=env_state.won, truncated=truncated,
         )
-        # A new game is generated only for the environments that finished (see sparse_apply).
-        next_obs, next_state = apply_where(
-            finished, lambda k: env_reset(k, params), (key_reset,), (obs, env_state))
+        # One generation per step serves both the next stage and the auto-reset, and runs only
+        # for the environments that need it (see sparse_apply).
+        next_state = apply_where(
+            new_stage | finished, _generate, (key_step, key_reset, finished, env_state),
+            env_state)
         next_state = WrapperState(
             env_state=next_state,
             episode_return=jnp.where(finished, jnp.float32(0.0), episode_return),
             episode_length=jnp.where(finished, jnp.int32(0), episode_length),
         )
-        return next_obs, next_state, reward, finished, info
+        return observe(next_state.env_state), next_state, reward, finished, info
 
     def action_mask(self, state) -> jnp.ndarray:
         """Return bool[28] valid actions of a WrapperState (or a bare EnvState)."""
