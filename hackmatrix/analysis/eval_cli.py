@@ -26,6 +26,9 @@ def register(subparsers) -> None:
                         help="a checkpoint file, or a run directory (its newest checkpoint)")
     parser.add_argument("--episodes", type=int, default=100, help="episodes to play (100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the episodes (0)")
+    parser.add_argument("--seed-index", type=int, default=0, metavar="I",
+                        help="which seed of a multi-seed run (run.seeds): index I into its seed "
+                             "list (0)")
     parser.add_argument("--policy", choices=("greedy", "sample"), default="greedy",
                         help="greedy: the most probable valid action; sample: draw from the "
                              "policy (greedy)")
@@ -48,7 +51,9 @@ def format_table(result: dict) -> str:
     agent, rand = result["agent"], result["random"]
     lines = [
         (f"checkpoint {result['checkpoint']} (update {result['update']}, "
-         f"{result['env_steps']} env steps)"),
+         f"{result['env_steps']} env steps"
+         + (f", training seed {result['training_seed']}" if "training_seed" in result else "")
+         + ")"),
         (f"{result['episodes']} episodes, seed {result['seed']}, {agent['policy']} policy vs "
          f"random valid actions, at most {result['max_steps']} steps each"),
         "",
@@ -90,7 +95,7 @@ def run(args, out=None) -> int:
     from hackmatrix.analysis.evaluate import evaluate
     from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
 
-    policy = load_policy(args.checkpoint, compilation_cache=True)
+    policy = load_policy(args.checkpoint, compilation_cache=True, seed_index=args.seed_index)
     max_steps = args.max_steps or policy.config.env.max_steps_in_episode
     mode = GREEDY if args.policy == "greedy" else SAMPLE
     result = {
@@ -99,6 +104,8 @@ def run(args, out=None) -> int:
         "max_steps": max_steps,
         **evaluate(policy, args.episodes, args.seed, mode, max_steps),
     }
+    if policy.seed is not None:
+        result["training_seed"] = policy.seed
     print(format_table(result), file=out)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")

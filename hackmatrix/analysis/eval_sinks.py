@@ -5,6 +5,8 @@ the screen), at the checkpoint's update number, with `perf/env_steps` so that wa
 its env-steps axis. The sinks reopen the run as a resumed one whose last step is the last step
 already logged, so nothing the training logged is discarded. Log an eval of a run that is not
 training at the same time: a resumed MLflow run is marked finished again when the eval closes it.
+For a seed of a multi-seed run the point goes to that seed's own runs (its seed-<s>/ files, its
+MLflow child run, its wandb run).
 """
 
 import json
@@ -14,6 +16,7 @@ from pathlib import Path
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.config import flat_dict, num_updates
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, read_run_info, run_dir_of_checkpoint
+from hackmatrix.core.seed_group import seed_dir, seed_run_info
 from hackmatrix.env.constants import PROGRAM_NAMES, REWARD_KEYS
 from hackmatrix.errors import SinkError
 from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
@@ -51,10 +54,13 @@ def _jsonl_last_step(run_dir: Path) -> int:
     return max(steps, default=0)
 
 
-def last_logged_step(run_dir: Path, header: dict) -> int:
-    """Return the last update the run logged (from its checkpoints and its JSONL file)."""
+def last_logged_step(run_dir: Path, header: dict, sinks_dir: Path | None = None) -> int:
+    """Return the last update the run logged (from its checkpoints and its JSONL file).
+
+    `sinks_dir` is where the JSONL file is (a multi-seed run's seed-<s>/; default: run_dir).
+    """
     steps = [int(header.get("update", 0)), int(header.get("last_logged_step") or 0),
-             _jsonl_last_step(run_dir)]
+             _jsonl_last_step(sinks_dir or run_dir)]
     newest = ckpt.list_checkpoints(run_dir / CHECKPOINT_DIR)
     if newest:
         newest_header, _ = ckpt.read_header(newest[-1])
@@ -70,12 +76,18 @@ def log_eval_to_sinks(policy, result: dict) -> list:
                         f"use --json FILE to keep the eval results")
     run_dir = run_dir_of_checkpoint(policy.checkpoint)
     info = read_run_info(run_dir)
+    config = flat_dict(policy.config)
+    if policy.seed is not None:
+        config["seeds"] = list(policy.header["seeds"])
+    sinks_dir = run_dir if policy.seed is None else seed_dir(run_dir, policy.seed)
     run_info = RunInfo(
         name=info.get("name") or policy.header.get("name") or run_dir.name,
         run_id=info.get("run_id") or policy.header.get("run_id") or run_dir.name,
-        directory=run_dir, config=flat_dict(policy.config), git_commit=info.get("git_commit"),
-        resumed=True, start_step=last_logged_step(run_dir, policy.header),
+        directory=run_dir, config=config, git_commit=info.get("git_commit"),
+        resumed=True, start_step=last_logged_step(run_dir, policy.header, sinks_dir),
         total_updates=num_updates(policy.config))
+    if policy.seed is not None:
+        run_info = seed_run_info(run_info, policy.seed)
     point = eval_metrics(result)
     point["perf/env_steps"] = float(policy.env_steps)
     sinks = create_sinks(specs, run_info)

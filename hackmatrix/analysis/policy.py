@@ -3,6 +3,8 @@
 The params are restored through the trainer's public checkpoint functions: the target shape is
 the runner state that `make_train(config)` would build for the checkpoint's own (auto-scaled)
 config, so a checkpoint from another network or code version fails with a CheckpointError.
+A multi-seed checkpoint (its header lists `seeds`) holds every seed's runner stacked; the policy is
+the one of the seed at `seed_index` (0: the first seed of the run's list).
 """
 
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ class Policy:
     config: Config
     header: dict
     checkpoint: Path
+    seed: int | None = None  # the seed of a multi-seed run's policy (None: a one-seed run)
 
     @property
     def update(self) -> int:
@@ -54,11 +57,12 @@ def config_of_header(path, header: dict) -> Config:
                               f"{err}") from None
 
 
-def load_policy(path_or_run_dir, compilation_cache: bool = False) -> Policy:
+def load_policy(path_or_run_dir, compilation_cache: bool = False, seed_index: int = 0) -> Policy:
     """Load the policy of a checkpoint file, or of a run directory's newest checkpoint.
 
     With `compilation_cache`, first turn on the run's persistent XLA cache (see
     `enable_compilation_cache`): it must happen before JAX compiles anything in the process.
+    `seed_index` picks the seed of a multi-seed run (index into its seed list).
     """
     path = ckpt.resolve(path_or_run_dir)
     header, payload = ckpt.read_header(path)
@@ -66,11 +70,24 @@ def load_policy(path_or_run_dir, compilation_cache: bool = False) -> Policy:
     if compilation_cache:
         enable_compilation_cache(config)
     trainer = make_train(config)
-    shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
+    seeds = header.get("seeds")
+    if seeds is None:
+        if seed_index != 0:
+            raise ConfigError(f"--seed-index {seed_index}: checkpoint '{path}' is of a one-seed "
+                              f"run; allowed: 0")
+        shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
+    else:
+        if not 0 <= seed_index < len(seeds):
+            raise ConfigError(f"--seed-index {seed_index}: checkpoint '{path}' holds the seeds "
+                              f"{seeds}; allowed: 0 to {len(seeds) - 1}")
+        keys = jax.ShapeDtypeStruct((len(seeds), 2), jnp.uint32)
+        shapes = jax.eval_shape(jax.vmap(trainer.init), keys)
     runner = ckpt.restore(path, shapes, header, payload)
-    params = jax.tree.map(jnp.asarray, runner.params)
-    return Policy(network=trainer.network, params=params, config=config, header=header,
-                  checkpoint=path)
+    params = runner.params if seeds is None else jax.tree.map(lambda x: x[seed_index],
+                                                              runner.params)
+    return Policy(network=trainer.network, params=jax.tree.map(jnp.asarray, params),
+                  config=config, header=header, checkpoint=path,
+                  seed=None if seeds is None else int(seeds[seed_index]))
 
 
 def enable_compilation_cache(config: Config) -> None:

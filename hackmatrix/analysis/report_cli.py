@@ -1,4 +1,7 @@
-"""`hackmatrix report RUN_DIR`: PNG charts and a Markdown summary of a run's JSONL metrics."""
+"""`hackmatrix report RUN_DIR`: PNG charts and a Markdown summary of a run's JSONL metrics.
+
+For a multi-seed run (run.seeds) it writes one report per seed, in <out>/seed-<s>/.
+"""
 
 import argparse
 import importlib.util
@@ -10,6 +13,7 @@ from hackmatrix.errors import HackmatrixError
 EPILOG = """examples:
   hackmatrix report runs/ppo-001                 # writes runs/ppo-001/report/
   hackmatrix report runs/ppo-001 --out /tmp/ppo-001-report
+  hackmatrix report runs/ppo-002                 # multi-seed: runs/ppo-002/report/seed-<s>/
 """
 REPORT_DIR = "report"
 SUMMARY_FILE = "summary.md"
@@ -30,13 +34,22 @@ def register(subparsers) -> None:
 
 
 def write_report(run_dir, out_dir=None) -> list:
-    """Write the charts and summary.md of a run; return the written paths."""
+    """Write the charts and summary.md of a run (of each seed of a multi-seed run); return them."""
+    from hackmatrix.analysis.run_metrics import seed_dirs
+
+    out_dir = Path(out_dir) if out_dir else Path(run_dir) / REPORT_DIR
+    seeds = seed_dirs(run_dir)
+    if not seeds:
+        return _write_one(run_dir, out_dir)
+    return [path for seed in seeds for path in _write_one(seed, out_dir / seed.name)]
+
+
+def _write_one(run_dir, out_dir) -> list:
     from hackmatrix.analysis.charts import write_charts
     from hackmatrix.analysis.run_metrics import read_run_metrics
     from hackmatrix.analysis.summary import summary_markdown
 
     metrics = read_run_metrics(run_dir)
-    out_dir = Path(out_dir) if out_dir else Path(run_dir) / REPORT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = write_charts(metrics, out_dir)
     summary = out_dir / SUMMARY_FILE
@@ -51,7 +64,10 @@ def run(args, out=None) -> int:
         raise HackmatrixError("hackmatrix report needs matplotlib: pip install "
                               "'hackmatrix[report]'")
     paths = write_report(args.run_dir, args.out)
-    print(f"wrote {len(paths)} files to {paths[0].parent}:", file=out)
-    for path in paths:
-        print(f"  {path.name}", file=out)
+    folders = list(dict.fromkeys(path.parent for path in paths))
+    for folder in folders:
+        names = [path.name for path in paths if path.parent == folder]
+        print(f"wrote {len(names)} files to {folder}:", file=out)
+        for name in names:
+            print(f"  {name}", file=out)
     return 0

@@ -1,4 +1,8 @@
-"""A run directory's logged metrics, read back from its JSONL file, and its health thresholds."""
+"""A run directory's logged metrics, read back from its JSONL file, and its health thresholds.
+
+A seed's sub-directory of a multi-seed run (runs/<name>-NNN/seed-<s>) reads like a run directory:
+its config and run.json are the group's (the parent directory's), named after the seed.
+"""
 
 import json
 from dataclasses import dataclass
@@ -44,8 +48,29 @@ def metrics_path(run_dir: Path) -> Path:
     return run_dir / read_sink_state(run_dir, "jsonl").get("filename", DEFAULT_FILE)
 
 
+def seed_dirs(run_dir) -> list:
+    """Return the seed-<s> sub-directories of a multi-seed run (in run.json's seed order), or []."""
+    run_dir = Path(run_dir)
+    seeds = read_run_info(run_dir).get("seeds") or []
+    return [run_dir / f"seed-{seed}" for seed in seeds if (run_dir / f"seed-{seed}").is_dir()]
+
+
+def _group_dir(run_dir: Path) -> Path:
+    """The directory holding config.yaml and run.json: a seed directory's parent."""
+    is_seed = run_dir.name.startswith("seed-") and not (run_dir / CONFIG_FILE).is_file()
+    return run_dir.parent if is_seed else run_dir
+
+
+def _run_info(run_dir: Path) -> dict:
+    group = _group_dir(run_dir)
+    info = read_run_info(group)
+    if group != run_dir and info:
+        info = {**info, "name": f"{info.get('name', group.name)}-{run_dir.name}"}
+    return info
+
+
 def _health_config(run_dir: Path) -> HealthConfig:
-    path = run_dir / CONFIG_FILE
+    path = _group_dir(run_dir) / CONFIG_FILE
     if not path.is_file():
         return HealthConfig()
     try:
@@ -61,8 +86,10 @@ def read_run_metrics(run_dir) -> RunMetrics:
         raise RunMetricsError(f"'{run_dir}' is not a run directory")
     path = metrics_path(run_dir)
     if not path.is_file():
+        hint = (f"; '{run_dir}' is a multi-seed run: read one of its seed directories "
+                f"({', '.join(p.name for p in seed_dirs(run_dir))})" if seed_dirs(run_dir) else "")
         raise RunMetricsError(f"no metrics file '{path}': the run must log to the jsonl sink "
-                              f"(sinks: [..., jsonl] in its config)")
+                              f"(sinks: [..., jsonl] in its config){hint}")
     train, evals = {}, []
     lines = [(n, line) for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
     for index, (number, line) in enumerate(lines):
@@ -81,6 +108,6 @@ def read_run_metrics(run_dir) -> RunMetrics:
             train[row["step"]] = row
     if not train:
         raise RunMetricsError(f"{path} holds no training points yet")
-    return RunMetrics(directory=run_dir, info=read_run_info(run_dir),
+    return RunMetrics(directory=run_dir, info=_run_info(run_dir),
                       train=[train[s] for s in sorted(train)], evals=evals,
                       health=_health_config(run_dir))

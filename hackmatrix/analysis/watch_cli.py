@@ -30,6 +30,9 @@ def register(subparsers) -> None:
     parser.add_argument("--episode", type=int, default=0,
                         help="which episode of that seed: episode i of `hackmatrix eval --seed` "
                              "(0)")
+    parser.add_argument("--seed-index", type=int, default=0, metavar="I",
+                        help="which seed of a multi-seed run (run.seeds): index I into its seed "
+                             "list (0)")
     parser.add_argument("--policy", choices=("greedy", "sample"), default="greedy",
                         help="greedy: the most probable valid action; sample: draw from the "
                              "policy (greedy)")
@@ -74,7 +77,7 @@ def run(args, stdin=None, stdout=None, sleep=None) -> int:
         from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
         from hackmatrix.analysis.watch import live_frames
 
-        policy = load_policy(args.checkpoint, compilation_cache=True)
+        policy = load_policy(args.checkpoint, compilation_cache=True, seed_index=args.seed_index)
         mode = GREEDY if args.policy == "greedy" else SAMPLE
         max_steps = args.max_steps or policy.config.env.max_steps_in_episode
         meta = {"checkpoint": str(policy.checkpoint), "update": policy.update,

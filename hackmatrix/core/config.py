@@ -68,6 +68,8 @@ class RunConfig:
     updates_per_chunk: int = 4
     distributed: bool = False
     compilation_cache: str = "~/.cache/hackmatrix/xla"
+    # An int N (seeds seed..seed+N-1) or a tuple of distinct ints; see `seed_list`.
+    seeds: int | tuple = 1
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,25 @@ def _coerce(key, value, default):
     return value
 
 
+SEEDS_ALLOWED = "an integer >= 1 or a non-empty list of distinct integers"
+
+
+def _coerce_seeds(value):
+    """Return run.seeds as an int >= 1 or a tuple of distinct ints, or raise a ConfigError."""
+    def bad():
+        return ConfigError(f"config key 'run.seeds' must be {SEEDS_ALLOWED}, got {value!r}")
+
+    if isinstance(value, list | tuple):
+        if not value or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise bad()
+        if len(set(value)) != len(value):
+            raise bad()
+        return tuple(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise bad()
+    return value
+
+
 def _sinks_tuple(value):
     if isinstance(value, str | dict):
         value = [value]
@@ -263,7 +284,9 @@ def config_from_dict(flat: dict, explicit=frozenset()) -> Config:
         for f in dataclasses.fields(cls):
             key = f"{section}.{f.name}"
             value = getattr(base, f.name)
-            if key in flat:
+            if key == "run.seeds" and key in flat:
+                value = _coerce_seeds(flat[key])
+            elif key in flat:
                 value = _coerce(key, flat[key], value)
                 check = RANGES.get(key)
                 if check and not check[0](value):
@@ -389,6 +412,22 @@ def minibatch_size(config: Config) -> int:
 def num_updates(config: Config) -> int:
     """Return the number of PPO updates of the whole run (total_timesteps // batch, at least 1)."""
     return max(1, config.ppo.total_timesteps // batch_size(config))
+
+
+def seed_list(config: Config) -> tuple:
+    """Return the seeds of the run: run.seeds as a list, or run.seed, run.seed+1, ... (N of them)."""
+    seeds = config.run.seeds
+    if isinstance(seeds, tuple):
+        return seeds
+    return tuple(range(config.run.seed, config.run.seed + seeds))
+
+
+def is_multi_seed(config: Config) -> bool:
+    """Whether the run trains a group of seeds (run.seeds other than the default 1).
+
+    A one-element list counts as a group too: the user asked for the seed sub-runs layout.
+    """
+    return config.run.seeds != 1
 
 
 def gradient_steps(config: Config) -> int:

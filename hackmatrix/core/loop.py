@@ -3,6 +3,11 @@
 One device->host transfer per chunk carries the (chunk_size,) metric rows; the loop publishes one
 point per update, checkpoints at chunk ends (every N updates / M minutes, and at the end), and on
 Ctrl-C finishes the chunk in flight, checkpoints, closes every sink and returns normally.
+
+A multi-seed run (`run.seeds`) trains every seed in one program (init and chunk vmapped over the
+seeds, compiled once): the runner and the checkpoints hold all seeds stacked on a leading axis,
+and each seed logs to its own sinks (see `hackmatrix.core.seed_group`). A NaN loss in any seed
+stops the whole group, as it does a one-seed run.
 """
 
 import math
@@ -19,21 +24,25 @@ import numpy as np
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
-from hackmatrix.core.config import batch_size, flat_dict, to_dict
+from hackmatrix.core.config import batch_size, flat_dict, is_multi_seed, seed_list, to_dict
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
     check_divisible,
     compile_for_config,
+    compile_multi_seed,
+    compile_multi_seed_for_config,
     compile_trainer,
     make_mesh,
     place,
+    stack_seed_keys,
 )
 from hackmatrix.core.resume import ResumePoint
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
+from hackmatrix.core.seed_group import open_group
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
-from hackmatrix.metrics import MetricsPipeline, unstack_updates
-from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
+from hackmatrix.metrics import unstack_updates
+from hackmatrix.sinks import RunInfo, validate_sink_specs
 
 LOSS_KEY = "train/total_loss"
 
@@ -50,7 +59,8 @@ class RunResult:
     status: str  # "finished", "interrupted" (Ctrl-C) or "stopped" (metrics health)
     update: int  # updates completed
     checkpoint: Path | None  # the last checkpoint written
-    params: object  # final params (host arrays)
+    params: object  # final params (host arrays; stacked on a leading seed axis when multi-seed)
+    seeds: tuple = ()  # the seeds trained (one for a plain run)
 
 
 class _Interrupt:
@@ -95,24 +105,35 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
             log(describe_auto_scale(config))
     check_divisible(config.env.num_envs, mesh)
 
+    seeds = seed_list(config)
+    multi = is_multi_seed(config)
     # Restore (and so validate) a checkpoint before the expensive compile.
-    shapes = jax.eval_shape((trainer or make_train(config)).init, jax.random.PRNGKey(0))
+    init = (trainer or make_train(config)).init
+    shapes = (jax.eval_shape(jax.vmap(init), jax.ShapeDtypeStruct((len(seeds), 2), jnp.uint32))
+              if multi else jax.eval_shape(init, jax.random.PRNGKey(0)))
     if resume is not None:
         host = ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload)
         update = int(resume.header["update"])
-        if int(host.update) != update:
+        stored = sorted(set(np.ravel(host.update).tolist()))  # one count per seed
+        if stored != [update]:
             raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
-                                  f"says update {update}, its state {int(host.update)}")
+                                  f"says update {update}, its state {stored}")
     log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
-        f"steps, up to {config.run.updates_per_chunk} updates per chunk, on "
+        f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
+        f"{f'{len(seeds)} seeds {list(seeds)} vmapped, ' if multi else ''}on "
         f"{mesh.devices.size} {jax.default_backend()} device(s))...")
     start = time.monotonic()
-    compiled = (compile_for_config(config, mesh) if trainer is None
-                else compile_trainer(trainer, mesh))
+    if multi:
+        compiled = (compile_multi_seed_for_config(config, mesh, len(seeds)) if trainer is None
+                    else compile_multi_seed(trainer, mesh, len(seeds)))
+    else:
+        compiled = (compile_for_config(config, mesh) if trainer is None
+                    else compile_trainer(trainer, mesh))
     trainer = compiled.trainer
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
-        runner = compiled.init(jax.random.PRNGKey(config.run.seed))
+        runner = compiled.init(stack_seed_keys(seeds) if multi
+                               else jax.random.PRNGKey(config.run.seed))
         update = 0
     else:
         run_dir, info = resume.run_dir, resume.run_info
@@ -121,14 +142,18 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
 
     params = flat_dict(config)
     params.update({f"autoscaled.{k}": f"{old} -> {new}" for k, old, new in config.autoscaled})
+    if multi:
+        params["seeds"] = list(seeds)
     run_info = RunInfo(name=info.get("name", "run"), run_id=info.get("run_id", "run"),
                        directory=run_dir or Path("."), config=params,
                        git_commit=info.get("git_commit"), resumed=resume is not None,
                        start_step=update, total_updates=trainer.num_updates)
-    sinks = create_sinks(specs, run_info) if is_main else []
-    pipeline = MetricsPipeline(sinks, health=config.health)
+    pipeline = open_group(specs, run_info, seeds if multi else None, config.health, is_main)
+    if multi and run_dir is not None:
+        log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
+            f"shows the mean over the seeds (health flags: the minimum, 0 when any seed fails)")
     session = _Session(config, trainer, compiled.chunk, runner, update, run_dir, info, pipeline,
-                       log, resume.checkpoint if resume else None)
+                       log, resume.checkpoint if resume else None, seeds if multi else None)
     status = "failed"
     try:
         with _Interrupt() as interrupt:
@@ -143,14 +168,14 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
     finally:
         pipeline.close(status)
         if status != "failed" and run_dir is not None:
-            log(describe_outputs(run_dir, specs, session.last_checkpoint, status))
+            log(describe_outputs(run_dir, specs, session.last_checkpoint, status, multi))
 
 
 class _Session:
     """The mutable state of one host loop."""
 
     def __init__(self, config, trainer, chunk, runner, update, run_dir, info, pipeline, log,
-                 last_checkpoint):
+                 last_checkpoint, seeds):
         self.config, self.trainer, self.chunk = config, trainer, chunk
         self.runner, self.update = runner, update
         self.run_dir, self.info, self.pipeline, self.log = run_dir, info, pipeline, log
@@ -158,6 +183,7 @@ class _Session:
         self.checkpointed_update = update
         self.checkpointed_at = time.monotonic()
         self.batch = batch_size(config)
+        self.seeds = seeds  # None for a one-seed run, whose runner has no seed axis
 
     def run(self, interrupt) -> RunResult:
         """Run chunks until the end, Ctrl-C or a health stop."""
@@ -181,31 +207,39 @@ class _Session:
             self.log(f"stopped at update {self.update}: a health check failed "
                      f"{self.config.health.stop_patience} updates in a row "
                      f"(metrics.health.stop_when_unhealthy); checkpoint {self.last_checkpoint}")
-        return RunResult(self.run_dir, status, self.update, self.last_checkpoint, params)
+        return RunResult(self.run_dir, status, self.update, self.last_checkpoint, params,
+                         self.seeds or (self.config.run.seed,))
 
     def _one_chunk(self):
         n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
         start = time.monotonic()
         runner, metrics = self.chunk(self.runner, jnp.int32(n))
-        rows = unstack_updates(jax.device_get(metrics))[:n]
+        host = jax.device_get(metrics)
+        per_seed = ([host] if self.seeds is None else
+                    [{k: v[s] for k, v in host.items()} for s in range(len(self.seeds))])
+        rows = [unstack_updates(m)[:n] for m in per_seed]
         seconds = time.monotonic() - start
-        for i, row in enumerate(rows):
+        for i in range(n):
             step = self.update + i + 1
-            if not math.isfinite(row[LOSS_KEY]):
-                self._diverged(step, row[LOSS_KEY])
-            row["perf/env_steps"] = float(step * self.batch)
-            row["perf/sps"] = n * self.batch / seconds
-            row["perf/update_seconds"] = seconds / n
-            self.pipeline.publish(step, row)
+            for s, seed_rows in enumerate(rows):
+                row = seed_rows[i]
+                if not math.isfinite(row[LOSS_KEY]):
+                    self._diverged(step, row[LOSS_KEY], s)
+                # Per seed: its own env steps and rate, comparable with a one-seed run's.
+                row["perf/env_steps"] = float(step * self.batch)
+                row["perf/sps"] = n * self.batch / seconds
+                row["perf/update_seconds"] = seconds / n
+            self.pipeline.publish(step, [seed_rows[i] for seed_rows in rows])
         self.runner, self.update = runner, self.update + n
 
-    def _diverged(self, step, value):
+    def _diverged(self, step, value, seed_index):
         self.pipeline.flush()
         where = (f"last good checkpoint: {self.last_checkpoint} (update "
                  f"{self.checkpointed_update})" if self.last_checkpoint
                  else "no checkpoint was written yet")
+        which = "" if self.seeds is None else f" of seed {self.seeds[seed_index]}"
         raise TrainingDivergedError(
-            f"training diverged: {LOSS_KEY} = {value} at update {step}; stopped without saving "
+            f"training diverged: {LOSS_KEY}{which} = {value} at update {step}; stopped without saving "
             f"the broken parameters; {where}")
 
     def _checkpoint_due(self) -> bool:
@@ -228,5 +262,7 @@ class _Session:
             "explicit": sorted(self.config.explicit),
             "autoscaled": [list(c) for c in self.config.autoscaled],
         }
+        if self.seeds is not None:
+            header["seeds"] = list(self.seeds)
         self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, host, header,
                                          self.config.checkpoint.keep_last)

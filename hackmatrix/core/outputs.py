@@ -21,12 +21,18 @@ HINTS = {
 }
 
 
-def describe_outputs(run_dir: Path, specs, checkpoint: Path | None, status: str) -> str:
+def describe_outputs(run_dir: Path, specs, checkpoint: Path | None, status: str,
+                     multi_seed: bool = False) -> str:
     """Return the lines that say where the run's outputs are and how to look at them."""
     lines = [f"run directory: {run_dir}  (config.yaml, run.json, checkpoints/)"]
     if checkpoint is not None:
         lines.append(f"last checkpoint: {checkpoint}")
+    if multi_seed:
+        lines.append(f"seeds:       {Path(run_dir) / 'seed-<s>'}/  (each seed's own sink files)")
+        lines.append(f"TensorBoard: tensorboard --logdir {run_dir}   (the seeds side by side)")
     for spec in specs:
+        if multi_seed and spec["type"] in ("jsonl", "tensorboard"):
+            continue
         hint = HINTS.get(spec["type"])
         if hint:
             lines.append(hint(spec, Path(run_dir)))

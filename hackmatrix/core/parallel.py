@@ -37,9 +37,12 @@ def check_divisible(num_envs: int, mesh: Mesh) -> None:
             f"({count}); allowed: a multiple of {count}, e.g. {max(count, num_envs // count * count)}")
 
 
-def runner_shardings(runner_shape, mesh: Mesh):
-    """Return the RunnerState of shardings: env-axis leaves split over AXIS, the rest replicated."""
-    split = NamedSharding(mesh, PartitionSpec(AXIS))
+def runner_shardings(runner_shape, mesh: Mesh, env_axis: int = 0):
+    """Return the RunnerState of shardings: env-axis leaves split over AXIS, the rest replicated.
+
+    `env_axis` is 1 for a multi-seed runner, whose leaves all lead with the seed axis.
+    """
+    split = NamedSharding(mesh, PartitionSpec(*([None] * env_axis), AXIS))
     replicated = NamedSharding(mesh, PartitionSpec())
     return runner_shape.replace(
         params=jax.tree.map(lambda _: replicated, runner_shape.params),
@@ -87,19 +90,55 @@ def compile_trainer(trainer, mesh: Mesh) -> Compiled:
     return Compiled(trainer, init, chunk.lower(arg_shapes, n_shape).compile(), shapes, shardings)
 
 
+def stack_seed_keys(seeds) -> jnp.ndarray:
+    """Return the stacked PRNG keys of the seeds: row i is PRNGKey(seeds[i]), as a 1-seed run."""
+    return jnp.stack([jax.random.PRNGKey(seed) for seed in seeds])
+
+
+@functools.lru_cache(maxsize=4)
+def compile_multi_seed(trainer, mesh: Mesh, num_seeds: int) -> Compiled:
+    """Compile init and chunk vmapped over `num_seeds` seeds: one program trains them all.
+
+    `init(keys)` takes the stacked keys of `stack_seed_keys`; every runner leaf gets a leading
+    seed axis and the envs (axis 1) stay split over the mesh. The chunk's metrics are
+    {name: (num_seeds, chunk_size)}.
+    """
+    keys = jax.ShapeDtypeStruct((num_seeds, 2), jnp.uint32)
+    shapes = jax.eval_shape(jax.vmap(trainer.init), keys)
+    shardings = runner_shardings(shapes, mesh, env_axis=1)
+    replicated = NamedSharding(mesh, PartitionSpec())
+    init = jax.jit(jax.vmap(trainer.init), out_shardings=shardings)
+    chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None)),
+                    in_shardings=(shardings, replicated), out_shardings=(shardings, replicated),
+                    donate_argnums=0)
+    arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
+                              shapes, shardings)
+    n_shape = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
+    return Compiled(trainer, init, chunk.lower(arg_shapes, n_shape).compile(), shapes, shardings)
+
+
+def _cache_key(config):
+    """The config reduced to the sections that shape the computation (seeds aside)."""
+    return dataclasses.replace(
+        config, run=type(config.run)(updates_per_chunk=config.run.updates_per_chunk),
+        checkpoint=type(config.checkpoint)(), health=type(config.health)(), sinks=(),
+        explicit=frozenset(), autoscaled=())
+
+
 def compile_for_config(config, mesh: Mesh) -> Compiled:
     """Return the compiled trainer of a config, reusing it for configs that compile the same.
 
     Only the sections that shape the computation form the cache key, so a resumed run, a rerun
     with other sinks or checkpoint settings, or a benchmark sweep in one process compiles once.
     """
-    key = dataclasses.replace(
-        config, run=type(config.run)(updates_per_chunk=config.run.updates_per_chunk),
-        checkpoint=type(config.checkpoint)(), health=type(config.health)(), sinks=(),
-        explicit=frozenset(), autoscaled=())
-    return _trainer_for(key, mesh)
+    return compile_trainer(_trainer_for(_cache_key(config)), mesh)
+
+
+def compile_multi_seed_for_config(config, mesh: Mesh, num_seeds: int) -> Compiled:
+    """Return the multi-seed compiled trainer of a config (cached like `compile_for_config`)."""
+    return compile_multi_seed(_trainer_for(_cache_key(config)), mesh, num_seeds)
 
 
 @functools.lru_cache(maxsize=4)
-def _trainer_for(config, mesh):
-    return compile_trainer(make_train(config), mesh)
+def _trainer_for(config):
+    return make_train(config)

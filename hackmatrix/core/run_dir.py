@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from hackmatrix.core.checkpoint import write_atomic
-from hackmatrix.core.config import Config, to_dict
+from hackmatrix.core.config import Config, is_multi_seed, seed_list, to_dict
 from hackmatrix.errors import ConfigError
 
 RUN_FILE = "run.json"
@@ -31,7 +31,8 @@ def git_commit() -> str | None:
 def create_run_dir(config: Config) -> tuple:
     """Create the next free runs_dir/<name>-<NNN> and write its config; return (path, run_info).
 
-    `run_info` is the dict stored in run.json: name, run_id, created, git_commit, autoscaled.
+    `run_info` is the dict stored in run.json: name, run_id, created, git_commit, autoscaled,
+    and for a multi-seed run the seed list (seeds).
     """
     root = Path(config.run.runs_dir)
     try:
@@ -58,6 +59,8 @@ def create_run_dir(config: Config) -> tuple:
         "git_commit": git_commit(),
         "autoscaled": [list(c) for c in config.autoscaled],
     }
+    if is_multi_seed(config):
+        info["seeds"] = list(seed_list(config))
     write_atomic(path / CONFIG_FILE, yaml.safe_dump(to_dict(config), sort_keys=False).encode())
     write_atomic(path / RUN_FILE, json.dumps(info, indent=2).encode())
     return path, info

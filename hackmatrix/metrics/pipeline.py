@@ -48,12 +48,15 @@ class MetricsPipeline:
         report: Callable[[str], None] = report_to_stderr,
         put_timeout_s: float = 60.0,
         close_timeout_s: float = 120.0,
+        check_health: bool = True,
     ):
         """Start one worker per sink; `start_step` defaults to the sinks' RunInfo.start_step.
 
         queue_size: updates buffered per sink before `publish` waits on that sink (for at most
         put_timeout_s, after which the sink is disabled and reported). close_timeout_s bounds
-        how long `close` waits for all sinks to drain, flush and close.
+        how long `close` waits for all sinks to drain, flush and close. Without check_health
+        no health/* keys are added and no health summary is printed (for a view of points that
+        were already checked, e.g. the console's mean over the seeds of a multi-seed run).
         """
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
@@ -62,6 +65,7 @@ class MetricsPipeline:
                 (s.run_info.start_step for s in sinks if getattr(s, "run_info", None)), default=0
             )
         self.health = health
+        self._check_health = check_health
         self._report = report
         self._close_timeout_s = close_timeout_s
         self._guard = StepGuard(start_step)
@@ -82,7 +86,7 @@ class MetricsPipeline:
             raise RuntimeError("MetricsPipeline.publish called after close")
         point = drop_empty_episodes(to_floats(apply_naming(metrics)))
         step = self._guard.check(step)
-        health, messages = self._monitor.update(step, point)
+        health, messages = self._monitor.update(step, point) if self._check_health else ({}, [])
         point.update(health)
         new_nonfinite = self._nonfinite.scan(step, point)
         if new_nonfinite:
@@ -156,7 +160,8 @@ class MetricsPipeline:
                 f"sink(s) {', '.join(late)} did not finish closing within "
                 f"{self._close_timeout_s:g} s; their last points may be lost"
             )
-        self._report(self._monitor.format_summary())
+        if self._check_health:
+            self._report(self._monitor.format_summary())
         if self._nonfinite.counts:
             self._report("non-finite values during the run:\n" + self._nonfinite.format_summary())
 

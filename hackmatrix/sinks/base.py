@@ -37,6 +37,9 @@ class RunInfo:
     resumed: continue the run already recorded in `directory` rather than start one;
     start_step: the last update already done (0 for a new run; the first step logged is
     start_step + 1); total_updates: the planned number of updates, if known (progress bar).
+    group, group_id, seed: set for one seed of a multi-seed run (`run.seeds`): the group's name
+    and stable id (the run directory's) and this run's seed; sinks that group runs (MLflow
+    parent/child runs, wandb groups) use them. None for an ordinary run.
     """
 
     name: str
@@ -47,6 +50,9 @@ class RunInfo:
     resumed: bool = False
     start_step: int = 0
     total_updates: int | None = None
+    group: str | None = None
+    group_id: str | None = None
+    seed: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "directory", Path(self.directory))

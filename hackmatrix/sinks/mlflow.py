@@ -9,6 +9,13 @@ sinks_state.json so that a resumed run uses the same names. Checkpoints go to th
 under `artifact_path`. NONFINITE policy "keep": MLflow stores NaN as NaN and +-inf as +-1.8e308.
 
 Resume: the MLflow run id is kept in sinks_state.json; a resumed run reopens that run.
+
+Multi-seed runs (RunInfo.group_id set): each seed is a child run (tag `mlflow.parentRunId`, so the
+MLflow UI nests it) of one parent run per group. The parent carries the group's params (the
+config without `run.seed`, with the seed list) and the tag `hackmatrix.group_parent` = group id,
+by which the first seed's sink creates it and every other seed's sink, also on resume, finds it.
+Each child marks the parent running when it opens and ends it with its own status when it closes
+(the seeds of a group always end together, with one status).
 """
 
 import logging
@@ -31,6 +38,7 @@ BATCH_METRICS = 1000
 BATCH_PARAMS = 100
 _INVALID = re.compile(r"[^A-Za-z0-9_\-. :/]")
 RUN_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
+PARENT_TAG = "hackmatrix.group_parent"
 
 
 class MlflowNames:
@@ -95,6 +103,10 @@ class MlflowSink(Sink):
         state = require_new_or_resumed(run_info.directory, self.NAME, run_info.resumed)
         self.names = MlflowNames(state.get("names"))
         self.param_names = MlflowNames(state.get("param_names"))
+        self.parent_id = None
+        if run_info.group_id:
+            self.parent_id = self._parent_run(run_info)
+            self.client.update_run(self.parent_id, status="RUNNING")
         if state.get("run_id"):
             self.run_id = state["run_id"]
             try:
@@ -111,28 +123,54 @@ class MlflowSink(Sink):
             self.run_id = self._create_run(run_info)
         self._save_state()
 
-    def _create_run(self, run_info: RunInfo) -> str:
+    def _experiment_id(self) -> str:
         experiment = self.client.get_experiment_by_name(self.options["experiment"])
         if experiment is None:
-            experiment_id = self.client.create_experiment(
+            return self.client.create_experiment(
                 self.options["experiment"], artifact_location=self.options["artifact_location"]
             )
-        elif experiment.lifecycle_stage != "active":
+        if experiment.lifecycle_stage != "active":
             raise SinkError(f"mlflow: experiment {self.options['experiment']!r} is deleted; "
                             "restore it or choose another experiment name")
-        else:
-            experiment_id = experiment.experiment_id
-        tags = {"hackmatrix.run_id": run_info.run_id, **{
+        return experiment.experiment_id
+
+    def _tags(self, run_info: RunInfo, run_id: str) -> dict:
+        tags = {"hackmatrix.run_id": run_id, **{
             str(k): str(v) for k, v in self.options["tags"].items()}}
         if run_info.git_commit:
             tags["mlflow.source.git.commit"] = run_info.git_commit
-        run = self.client.create_run(
-            experiment_id, run_name=self.options["run_name"] or run_info.name, tags=tags
-        )
+        return tags
+
+    def _log_params(self, run_id: str, config: Mapping) -> None:
         params = [self._Param(self.param_names(str(k)), str(v)[:MAX_PARAM_VALUE])
-                  for k, v in run_info.config.items()]
+                  for k, v in config.items()]
         for start in range(0, len(params), BATCH_PARAMS):
-            self.client.log_batch(run.info.run_id, params=params[start:start + BATCH_PARAMS])
+            self.client.log_batch(run_id, params=params[start:start + BATCH_PARAMS])
+
+    def _parent_run(self, run_info: RunInfo) -> str:
+        """Return the id of the group's parent run, creating it for the group's first seed."""
+        experiment_id = self._experiment_id()
+        found = self.client.search_runs(
+            [experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_info.group_id}'",
+            max_results=1)
+        if found:
+            return found[0].info.run_id
+        tags = {**self._tags(run_info, run_info.group_id), PARENT_TAG: run_info.group_id}
+        run = self.client.create_run(
+            experiment_id, run_name=self.options["run_name"] or run_info.group, tags=tags)
+        self._log_params(run.info.run_id,
+                         {k: v for k, v in run_info.config.items() if k != "run.seed"})
+        return run.info.run_id
+
+    def _create_run(self, run_info: RunInfo) -> str:
+        tags = self._tags(run_info, run_info.run_id)
+        name = self.options["run_name"] or run_info.name
+        if self.parent_id is not None:
+            tags.update({"mlflow.parentRunId": self.parent_id, "hackmatrix.seed": str(run_info.seed),
+                         "hackmatrix.group": str(run_info.group)})
+            name = run_info.name
+        run = self.client.create_run(self._experiment_id(), run_name=name, tags=tags)
+        self._log_params(run.info.run_id, run_info.config)
         return run.info.run_id
 
     def _save_state(self) -> None:
@@ -166,4 +204,6 @@ class MlflowSink(Sink):
     def close(self, status: str) -> None:
         """Mark the run FINISHED, KILLED (interrupted) or FAILED."""
         self.client.set_terminated(self.run_id, status=RUN_STATUS[status])
+        if self.parent_id is not None:
+            self.client.set_terminated(self.parent_id, status=RUN_STATUS[status])
         self._save_state()

@@ -7,7 +7,8 @@ also carries `update` (the PPO update number) and the x-axis of every chart is `
 back, so a resumed run (same wandb run id) never has points dropped for a repeated step, even if it
 resumes from a checkpoint older than the last logged update. Checkpoints become artifacts of type
 `artifact_type`. `finish` is bounded by `finish_timeout_s`. NONFINITE policy "keep": wandb stores
-NaN/inf as such.
+NaN/inf as such. Multi-seed runs: each seed is its own wandb run in the group RunInfo.group (the
+run directory's name) unless the `group` option names another.
 """
 
 import re
@@ -35,7 +36,7 @@ class WandbSink(Sink):
         "entity": Option((str, type(None)), None, "wandb entity (user or team)"),
         "mode": Option((str,), "offline", "offline, online or disabled",
                        choices=("offline", "online", "disabled")),
-        "group": Option((str, type(None)), None, "run group"),
+        "group": Option((str, type(None)), None, "run group (default: a multi-seed run's group)"),
         "tags": Option((list,), [], "run tags"),
         "x_axis": Option((str,), "perf/env_steps", "metric used as every chart's x-axis"),
         "artifact_type": Option((str,), "checkpoint", "type of checkpoint artifacts"),
@@ -72,7 +73,7 @@ class WandbSink(Sink):
             dir=str(run_info.directory),
             id=self.run_id,
             name=run_info.name,
-            group=self.options["group"],
+            group=self.options["group"] or run_info.group,
             tags=self.options["tags"] or None,
             config=config,
             mode=self.options["mode"],

@@ -46,14 +46,15 @@ def read_offline_runs(run_dir: Path) -> list[dict]:
     """One dict per offline run directory (oldest first): run_id, config, history rows, exit."""
     runs = []
     for path in sorted(Path(run_dir).glob("wandb/offline-run-*/run-*.wandb")):
-        run = {"path": path, "run_id": None, "config": {}, "history": [], "exit_code": None,
-               "artifacts": []}
+        run = {"path": path, "run_id": None, "group": None, "config": {}, "history": [],
+               "exit_code": None, "artifacts": []}
         for payload in _payloads(path):
             record = wandb_internal_pb2.Record()
             record.ParseFromString(payload)
             kind = record.WhichOneof("record_type")
             if kind == "run":
                 run["run_id"] = record.run.run_id
+                run["group"] = record.run.run_group or None
                 run["config"].update(
                     {item.key: json.loads(item.value_json) for item in record.run.config.update})
             elif kind == "config":
