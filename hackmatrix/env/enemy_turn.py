@@ -2,20 +2,32 @@
 
 Written for speed under vmap on CPU, where sorts, wide gathers, random draws and `lax.cond` (a
 select of the whole state) are the expensive operations: the STEP skip is threaded through as a
-mask instead of a branch, the acting order is found by repeated minimum search instead of an
-argsort, rarely needed work runs inside `_lazy` (free when no env of the batch needs it), and
-the spawns, 400 random numbers each, run only for the environments that spawn (apply_where).
+mask instead of a branch, the acting order is found by repeated minimum search over packed
+per-enemy records instead of an argsort (see `_mover_pass`), rarely needed work runs inside
+`_lazy` (free when no env of the batch needs it), and the spawns, 400 random numbers each, run
+only for the environments that spawn (apply_where).
 """
+
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from hackmatrix.env import rng
-from hackmatrix.env.constants import ENEMY_MAX_HP, ENEMY_STEPS, MAX_ENEMIES, MAX_PENDING_SPAWNS
+from hackmatrix.env.bfs import cell_bits
+from hackmatrix.env.constants import (
+    ENEMY_MAX_HP,
+    ENEMY_STEPS,
+    GLITCH,
+    GRID,
+    MAX_ENEMIES,
+    MAX_PENDING_SPAWNS,
+    NUM_CELLS,
+)
 from hackmatrix.env.entities import remove, valid_slots
 from hackmatrix.env.generation import spawn_into, spawn_maps
-from hackmatrix.env.movement import enemy_bits, move_context, step_enemy
+from hackmatrix.env.movement import enemy_bits, move_context, move_target
 from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState, empty_transmissions
 from hackmatrix.env.undo import push_snapshot
@@ -69,6 +81,71 @@ def hatch_transmissions(state: EnvState, enabled=True) -> EnvState:
     return state.replace(enemies=enemies, transmissions=trans)
 
 
+# The mover loop carries one int32 record per enemy list slot, so that each pass updates a
+# single array and two plain reductions find the next mover with everything its move reads.
+# The slot sits in the top bits: among equal draws the smallest record is the lowest slot.
+# Bits: row 0-2, col 3-5, glitch 6, waiting to move in this sub-step 7, count 8-13, slot 14-19.
+_COL_SHIFT, _GLITCH_BIT, _WAITING_BIT, _COUNT_SHIFT, _SLOT_SHIFT = 3, 6, 7, 8, 14
+_CELL_MASK = (1 << 6) - 1  # row and col
+_COUNT_MASK = (1 << 6) - 1  # up to MAX_ENEMIES on one cell
+_NONE = 1 << 30  # above every record and every draw's key
+
+
+def _stack_counts(enemies, valid, occ_lo, occ_hi):
+    """Return int32[MAX_ENEMIES]: for each live enemy, how many live enemies share its cell.
+
+    Stacks are rare, so the counting scatter runs only when some environment of the batch has
+    fewer occupied cells than live enemies (all counts are 1 otherwise).
+    """
+    occupied = lax.population_count(occ_lo) + lax.population_count(occ_hi)
+
+    def count(_):
+        cells = jnp.where(valid, enemies.row * GRID + enemies.col, NUM_CELLS)
+        return jnp.zeros(NUM_CELLS + 1, I32).at[cells].add(1)[cells]
+
+    return _lazy(occupied < enemies.count, count, jnp.ones_like(enemies.row))
+
+
+def _order_key(u):
+    """The draws' float32 bits as int32: same order (uniforms are >= 0), a cheaper minimum."""
+    return lax.bitcast_convert_type(u, I32)
+
+
+def _more_movers(n_movers, carry):
+    return carry[0] < n_movers
+
+
+def _mover_pass(ctx, u_key, n_movers, carry):
+    """Move the next waiting enemy of the acting order (smallest u, lowest slot on a tie)."""
+    i, record, occ_lo, occ_hi = carry
+    waiting = (record >> _WAITING_BIT) & 1 == 1
+    u_key = jnp.where(waiting, u_key, _NONE)
+    best = jnp.where(waiting & (u_key == u_key.min()), record, _NONE).min()
+    r = best & 7
+    c = (best >> _COL_SHIFT) & 7
+    # Finished envs of a vmapped batch run this pass too; `active` keeps it cheap.
+    active = i < n_movers
+    moves, new_r, new_c = move_target(
+        ctx, r, c, (best >> _GLITCH_BIT) & 1 == 1,
+        occ_lo | ctx.trans_lo, occ_hi | ctx.trans_hi, active)
+    # The vacated cell stays occupied when another live enemy is stacked on it.
+    keep_old = ~moves | ((best >> _COUNT_SHIFT) & _COUNT_MASK > 1)
+    old_lo, old_hi = cell_bits(r, c)
+    new_lo, new_hi = cell_bits(new_r, new_c)
+    occ_lo = jnp.where(keep_old, occ_lo, occ_lo & ~old_lo) | new_lo
+    occ_hi = jnp.where(keep_old, occ_hi, occ_hi & ~old_hi) | new_hi
+    # The mover is alone on its new cell (an enemy never enters Occ); those it left lose one.
+    moved = (best & ~(_CELL_MASK | (1 << _WAITING_BIT) | (_COUNT_MASK << _COUNT_SHIFT))
+             | new_r | (new_c << _COL_SHIFT) | (1 << _COUNT_SHIFT))
+    left_behind = moves & ((record & _CELL_MASK) == (best & _CELL_MASK))
+    record = jnp.where(
+        record == best,
+        jnp.where(moves, moved, best & ~(1 << _WAITING_BIT)),
+        jnp.where(left_behind, record - (1 << _COUNT_SHIFT), record),
+    )
+    return i + 1, record, occ_lo, occ_hi
+
+
 def _act(key, state: EnvState, in_turn) -> EnvState:
     """Step (2): every active enemy attacks if adjacent to the player, else moves.
 
@@ -77,43 +154,45 @@ def _act(key, state: EnvState, in_turn) -> EnvState:
     therefore applied at once, and only the movers are walked through, in the sub-step's
     permutation order. S = 2 only matters to viruses (the only 2-step type), so sub-step 1 simply
     finds no eligible enemy when there is no virus; its draws are a separate event either way.
+
+    Under vmap the mover loop runs as many times as the busiest environment has movers, and on
+    CPU its cost is the number of kernels per pass: see `_mover_pass` (no gathers or scatters).
     """
     ctx = move_context(state)
     pr, pc = state.player.row, state.player.col
     enemies = state.enemies
-    live = valid_slots(enemies) & in_turn
-    slots = jnp.arange(MAX_ENEMIES)
+    valid = valid_slots(enemies)
+    live = valid & in_turn
     attacked = jnp.zeros_like(live)
     hp = state.player.hp
-    occ_lo, occ_hi = enemy_bits(enemies)
     steps = _per_type(enemies.type, ENEMY_STEPS)
+    occ_lo, occ_hi = enemy_bits(enemies)
+    # Movers never enter a cell holding an enemy (it is in Occ), so a cell's count only drops,
+    # when one of its enemies moves away; tracking it per enemy answers "stacked" in 7.1.
+    record = (
+        enemies.row | (enemies.col << _COL_SHIFT)
+        | ((enemies.type == GLITCH).astype(I32) << _GLITCH_BIT)
+        | (_stack_counts(enemies, valid, occ_lo, occ_hi) << _COUNT_SHIFT)
+        | (jnp.arange(MAX_ENEMIES) << _SLOT_SHIFT)
+    )
     for s in range(_SUBSTEPS):
+        row, col = record & 7, (record >> _COL_SHIFT) & 7
         eligible = (
             live & (enemies.disabled == 0) & ~enemies.stunned & ~attacked & (s < steps)
         )
-        adjacent = (jnp.abs(enemies.row - pr) + jnp.abs(enemies.col - pc)) == 1
+        adjacent = (jnp.abs(row - pr) + jnp.abs(col - pc)) == 1
         attackers = eligible & adjacent
         hp = jnp.maximum(0, hp - attackers.sum()).astype(I32)
         attacked = attacked | attackers
         movers = eligible & ~adjacent
+        record = record | (movers.astype(I32) << _WAITING_BIT)
         n_movers = movers.sum()
-        u = rng.enemy_order_draws(key, s)
-
-        def cond(carry, n_movers=n_movers):
-            return carry[0] < n_movers
-
-        def body(carry, u=u, n_movers=n_movers):
-            i, left, enemies, occ_lo, occ_hi = carry
-            # The permutation is the stable ascending sort of u: take the smallest u left,
-            # the lowest slot on a tie.
-            u_min = jnp.where(left, u, 2.0).min()
-            idx = jnp.where(left & (u == u_min), slots, MAX_ENEMIES - 1).min()
-            # Finished envs of a vmapped batch run this body too; `active` keeps it cheap.
-            enemies, occ_lo, occ_hi = step_enemy(ctx, enemies, occ_lo, occ_hi, idx, i < n_movers)
-            return i + 1, left & (slots != idx), enemies, occ_lo, occ_hi
-
-        carry = lax.while_loop(cond, body, (I32(0), movers, enemies, occ_lo, occ_hi))
-        enemies, occ_lo, occ_hi = carry[2:]
+        _, record, occ_lo, occ_hi = lax.while_loop(
+            partial(_more_movers, n_movers),
+            partial(_mover_pass, ctx, _order_key(rng.enemy_order_draws(key, s)), n_movers),
+            (I32(0), record, occ_lo, occ_hi),
+        )
+    enemies = enemies.replace(row=record & 7, col=(record >> _COL_SHIFT) & 7)
     return state.replace(enemies=enemies, player=state.player.replace(hp=hp))
 
 

@@ -1,7 +1,9 @@
 """Helpers for the compacted entity lists: validity, cell queries, append and stable removal."""
 
 import jax.numpy as jnp
+from jax import lax
 
+from hackmatrix.env.bfs import cell_bits
 from hackmatrix.env.constants import GRID
 from hackmatrix.env.state import Enemies
 
@@ -22,6 +24,18 @@ def occupancy(entities) -> jnp.ndarray:
     grid = jnp.zeros((GRID, GRID), bool)
     # Dead slots are scattered to (0, 0) with value False, so `max` keeps live ones only.
     return grid.at[entities.row, entities.col].max(live)
+
+
+def occupied_bits(entities):
+    """Return the bitboard words (lo, hi) (see bfs.py) of the cells holding a live entity.
+
+    An or-reduction of per-entity cell bits: under vmap on CPU about half the cost of packing
+    occupancy(), whose scatter is the expensive part.
+    """
+    lo, hi = cell_bits(entities.row, entities.col)
+    live = valid_slots(entities)
+    return (lax.reduce(jnp.where(live, lo, 0), jnp.int32(0), lax.bitwise_or, (0,)),
+            lax.reduce(jnp.where(live, hi, 0), jnp.int32(0), lax.bitwise_or, (0,)))
 
 
 def first_at_cell(entities, row, col):
@@ -45,6 +59,24 @@ def remove(entities, remove_mask):
         k: jnp.zeros_like(v).at[target].set(v, mode="drop") for k, v in _fields(entities).items()
     }
     return entities.replace(count=keep.sum().astype(jnp.int32), **fields)
+
+
+def remove_one(entities, index, condition):
+    """Delete the live entity in list slot `index` when `condition`, keeping the others' order.
+
+    Same result as remove() with a one-slot mask (dead slots zeroed too), without a scatter:
+    under vmap a per-field select of the list and its one-slot shift is much cheaper.
+    """
+    slots = jnp.arange(entities.row.shape[0])
+    do = jnp.asarray(condition) & (index >= 0) & (index < entities.count)
+    count = entities.count - do.astype(jnp.int32)
+    shift = do & (slots >= index)
+    fields = {
+        k: jnp.where(slots >= count, jnp.zeros_like(v),
+                     jnp.where(shift, jnp.concatenate([v[1:], v[:1]]), v))
+        for k, v in _fields(entities).items()
+    }
+    return entities.replace(count=count, **fields)
 
 
 def append(entities, condition=True, **values):

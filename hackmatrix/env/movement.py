@@ -5,32 +5,70 @@ minimum BFS distance from the player over Pass. That neighbour is found without 
 grow BFS levels from the player until one meets a neighbour of the mover; the neighbours in that
 level are exactly those at minimum distance. Steps 1 and 2 (Pass = Terrain and not Occ, and
 Pass = Terrain) run as two searches in one loop on bitboards (see bfs.py).
+
+Everything here is written on per-environment scalars (one bitboard word, one flag per
+direction) with no stacking, gathers or reductions: under vmap on CPU each of those is a kernel
+of its own, while chains of scalar operations fuse into a few, and the enemy turn runs this
+once per mover.
 """
 
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
+from jax import lax
 
-from hackmatrix.env.bfs import FULL, cell_bits, first_reached_bits, has_cell, pack, spread_bits
+from hackmatrix.env.bfs import FULL, cell_bits, has_cell, pack, spread_bits
 from hackmatrix.env.constants import BLOCK, DIR_OFFSETS, GLITCH
-from hackmatrix.env.entities import occupancy, valid_slots
+from hackmatrix.env.entities import occupied_bits, valid_slots
 from hackmatrix.env.state import Enemies, EnvState
 
 I32 = jnp.int32
-_DR = np.array([d[0] for d in DIR_OFFSETS], np.int32)
-_DC = np.array([d[1] for d in DIR_OFFSETS], np.int32)
 _FAR = 99  # beats any Manhattan distance on the board
 
 
-def _first(mask4):
-    """Index of the first True of a 4-vector (3 when none; callers check `any`)."""
-    return jnp.where(mask4[0], 0, jnp.where(mask4[1], 1, jnp.where(mask4[2], 2, 3)))
+def _first(flags):
+    """Index of the first True of four scalar flags (3 when none; callers check `any`)."""
+    return jnp.where(flags[0], 0, jnp.where(flags[1], 1, jnp.where(flags[2], 2, 3)))
 
 
-def _pick(values4, i):
-    """values4[i] for a traced i in 0..3, as selects (cheaper than a gather under vmap)."""
-    return jnp.where(i == 0, values4[0], jnp.where(i == 1, values4[1],
-                     jnp.where(i == 2, values4[2], values4[3])))
+def _pick(values, i):
+    """values[i] of four scalars for a traced i in 0..3, as selects."""
+    return jnp.where(i == 0, values[0], jnp.where(i == 1, values[1],
+                     jnp.where(i == 2, values[2], values[3])))
+
+
+def _any(flags):
+    return flags[0] | flags[1] | flags[2] | flags[3]
+
+
+def _first_steps(pass1, pass2, src, near):
+    """Two targeted BFS from `src` over `pass1` and `pass2` (bitboard pairs) in one loop.
+
+    Same levels as bfs.first_reached_bits, for two searches at once. The loop carries one
+    int32[8] (frontier and visited words of both searches), so that under vmap a level is a
+    single fused kernel rather than one per word.
+    Returns the two hit bitboards (the targets in the meeting level; empty when none).
+    """
+    near_lo, near_hi = near
+
+    def running(f_lo, f_hi):
+        return ((f_lo | f_hi) != 0) & (((f_lo & near_lo) | (f_hi & near_hi)) == 0)
+
+    def cond(x):
+        return running(x[0], x[1]) | running(x[4], x[5])
+
+    def level(f_lo, f_hi, v_lo, v_hi, p_lo, p_hi):
+        run = running(f_lo, f_hi)
+        n_lo, n_hi = spread_bits(f_lo, f_hi)
+        f_lo = jnp.where(run, n_lo & p_lo & ~v_lo, f_lo)
+        f_hi = jnp.where(run, n_hi & p_hi & ~v_hi, f_hi)
+        return f_lo, f_hi, v_lo | f_lo, v_hi | f_hi
+
+    def body(x):
+        return jnp.stack(level(*(x[k] for k in range(4)), *pass1)
+                         + level(*(x[k] for k in range(4, 8)), *pass2))
+
+    x = lax.while_loop(cond, body, jnp.stack([*src, *src, *src, *src]))
+    return (x[0] & near_lo, x[1] & near_hi), (x[4] & near_lo, x[5] & near_hi)
 
 
 @struct.dataclass
@@ -50,7 +88,7 @@ def move_context(state: EnvState) -> MoveContext:
     """Precompute the enemy-independent part of MoveEnemy for the current board and player."""
     block = state.grid.content == BLOCK
     ground_lo, ground_hi = pack(~block)
-    trans_lo, trans_hi = pack(occupancy(state.transmissions))
+    trans_lo, trans_hi = occupied_bits(state.transmissions)
     pr, pc = state.player.row, state.player.col
     return MoveContext(
         player_row=pr, player_col=pc, ground_lo=ground_lo, ground_hi=ground_hi,
@@ -60,7 +98,53 @@ def move_context(state: EnvState) -> MoveContext:
 
 def enemy_bits(enemies: Enemies):
     """Return the bitboard words (lo, hi) of the cells holding at least one live enemy."""
-    return pack(occupancy(enemies))
+    return occupied_bits(enemies)
+
+
+def move_target(ctx: MoveContext, r, c, glitch, bad_lo, bad_hi, active=True):
+    """MoveEnemy's destination for an enemy on (r, c), given the Occ bitboard (bad_lo, bad_hi).
+
+    Occ = other enemies' cells and transmission cells. Counting the mover's own cell as
+    occupied cannot change any result: a path through it reaches a neighbour of the mover
+    first, so it is never a shortest path to one (section 7.1 notes the same).
+    Returns (moves bool, new_r, new_c); (r, c) itself when it does not move or not `active`.
+    """
+    pr, pc = ctx.player_row, ctx.player_col
+    terr_lo = jnp.where(glitch, FULL, ctx.ground_lo)
+    terr_hi = jnp.where(glitch, FULL, ctx.ground_hi)
+    free_lo, free_hi = terr_lo & ~bad_lo, terr_hi & ~bad_hi
+
+    # Steps 1 and 2 as two searches in one loop; FirstStep is none unless Terrain(T).
+    src_lo, src_hi = cell_bits(pr, pc)
+    searching = active & (glitch | ~ctx.player_on_block)
+    src = (jnp.where(searching, src_lo, 0), jnp.where(searching, src_hi, 0))
+    hits1, hits2 = _first_steps(
+        (free_lo, free_hi), (terr_lo, terr_hi), src, spread_bits(*cell_bits(r, c)))
+
+    nr = [r + d[0] for d in DIR_OFFSETS]  # U, D, L, R
+    nc = [c + d[1] for d in DIR_OFFSETS]
+    hit1 = [has_cell(*hits1, nr[d], nc[d]) for d in range(4)]
+    hit2 = [has_cell(*hits2, nr[d], nc[d]) for d in range(4)]
+    occ_n = [has_cell(bad_lo, bad_hi, nr[d], nc[d]) for d in range(4)]
+    free_n = [has_cell(free_lo, free_hi, nr[d], nc[d]) for d in range(4)]
+
+    # 1. FirstStep(Terrain and not Occ).
+    found1 = _any(hit1)
+    # 2. FirstStep(Terrain): taken only if that one neighbour is not in Occ (no other is tried).
+    d2 = _first(hit2)
+    ok2 = _any(hit2) & ~_pick(occ_n, d2)
+    # 3. First Terrain, non-Occ neighbour closest (Manhattan) to the player, even if farther.
+    manhattan = [jnp.where(free_n[d], jnp.abs(nr[d] - pr) + jnp.abs(nc[d] - pc), _FAR)
+                 for d in range(4)]
+    nearest = jnp.minimum(jnp.minimum(manhattan[0], manhattan[1]),
+                          jnp.minimum(manhattan[2], manhattan[3]))
+    d3 = _first([m == nearest for m in manhattan])
+
+    direction = jnp.where(found1, _first(hit1), jnp.where(ok2, d2, d3))
+    moves = active & (found1 | ok2 | _any(free_n))
+    new_r = jnp.where(moves, _pick(nr, direction), r)
+    new_c = jnp.where(moves, _pick(nc, direction), c)
+    return moves, new_r, new_c
 
 
 def step_enemy(ctx: MoveContext, enemies: Enemies, occ_lo, occ_hi, idx, active=True):
@@ -72,46 +156,8 @@ def step_enemy(ctx: MoveContext, enemies: Enemies, occ_lo, occ_hi, idx, active=T
     """
     r, c = enemies.row[idx], enemies.col[idx]
     glitch = enemies.type[idx] == GLITCH
-    pr, pc = ctx.player_row, ctx.player_col
-    terr_lo = jnp.where(glitch, FULL, ctx.ground_lo)
-    terr_hi = jnp.where(glitch, FULL, ctx.ground_hi)
-    # Occ = other enemies' cells and transmission cells. Counting the mover's own cell as
-    # occupied cannot change any result: a path through it reaches a neighbour of the mover
-    # first, so it is never a shortest path to one (section 7.1 notes the same).
-    bad_lo = occ_lo | ctx.trans_lo
-    bad_hi = occ_hi | ctx.trans_hi
-
-    # Steps 1 and 2 as two searches in one loop; FirstStep is none unless Terrain(T).
-    src_lo, src_hi = cell_bits(pr, pc)
-    searching = active & (glitch | ~ctx.player_on_block)
-    src_lo = jnp.where(searching, src_lo, 0)
-    src_hi = jnp.where(searching, src_hi, 0)
-    near_lo, near_hi = spread_bits(*cell_bits(r, c))
-    hit_lo, hit_hi, _ = first_reached_bits(
-        jnp.stack([terr_lo & ~bad_lo, terr_lo]), jnp.stack([terr_hi & ~bad_hi, terr_hi]),
-        jnp.stack([src_lo, src_lo]), jnp.stack([src_hi, src_hi]),
-        jnp.stack([near_lo, near_lo]), jnp.stack([near_hi, near_hi]),
-    )
-
-    nr, nc = r + _DR, c + _DC
-    hit1 = has_cell(hit_lo[0], hit_hi[0], nr, nc)  # bool[4], U, D, L, R
-    hit2 = has_cell(hit_lo[1], hit_hi[1], nr, nc)
-    occ_n = has_cell(bad_lo, bad_hi, nr, nc)
-    free_n = has_cell(terr_lo & ~bad_lo, terr_hi & ~bad_hi, nr, nc)
-
-    # 1. FirstStep(Terrain and not Occ).
-    found1 = hit1.any()
-    # 2. FirstStep(Terrain): taken only if that one neighbour is not in Occ (no other is tried).
-    d2 = _first(hit2)
-    ok2 = hit2.any() & ~_pick(occ_n, d2)
-    # 3. First Terrain, non-Occ neighbour closest (Manhattan) to the player, even if farther.
-    manhattan = jnp.where(free_n, jnp.abs(nr - pr) + jnp.abs(nc - pc), _FAR)
-    d3 = _first(manhattan == manhattan.min())
-
-    direction = jnp.where(found1, _first(hit1), jnp.where(ok2, d2, d3))
-    moves = active & (found1 | ok2 | free_n.any())
-    new_r = jnp.where(moves, _pick(nr, direction), r)
-    new_c = jnp.where(moves, _pick(nc, direction), c)
+    moves, new_r, new_c = move_target(
+        ctx, r, c, glitch, occ_lo | ctx.trans_lo, occ_hi | ctx.trans_hi, active)
 
     # The vacated cell stays occupied when another live enemy is stacked on it.
     stacked = (valid_slots(enemies) & (enemies.row == r) & (enemies.col == c)).sum() > 1

@@ -100,19 +100,21 @@ def _dispatch(key, state: EnvState, action):
     return apply_where(kind == 2, _program_branch, (key, state, action), out, chunk=BRANCH_CHUNK)
 
 
-def step_before_generation(key, state: EnvState, action):
+def step_before_generation(key, state: EnvState, action, mask=None):
     """Apply one action up to (not including) the generation of a next stage.
 
     Returns (after, events, new_stage): `after` has already completed the stage (heal, stage + 1)
     but still shows the old board where `new_stage`; generate_stage(key, after) finishes it. The
     rewards never look at the new board (section 8: Δ = d0 on completion), so they can be computed
     from `after` before the generation, which lets the wrapper run one generation per step for
-    both stage completions and auto-resets.
+    both stage completions and auto-resets. `mask` may pass action_mask(state) when the caller
+    already has it.
     """
     action = jnp.asarray(action, I32)
     in_range = (action >= 0) & (action < NUM_ACTIONS)
     action = jnp.clip(action, 0, NUM_ACTIONS - 1)
-    valid = in_range & action_mask(state)[action] & ~state.done
+    mask = action_mask(state) if mask is None else mask
+    valid = in_range & mask[action] & ~state.done
     d0 = exit_distance(state)
     after, (kills, picked, exit_reached, turn_ends, found, mc, me) = _dispatch(key, state, action)
     after = _complete_stage(after, exit_reached)

@@ -23,6 +23,9 @@ class WrapperState:
     env_state: EnvState
     episode_return: jnp.ndarray  # float32
     episode_length: jnp.ndarray  # int32
+    # action_mask(env_state), computed once per step and shared by the policy (env.action_mask)
+    # and the next step's validity check.
+    action_mask: jnp.ndarray  # bool[28]
 
 
 def _generate(key_step, key_reset, reset, state: EnvState) -> EnvState:
@@ -75,7 +78,8 @@ class HackMatrixEnv:
         params = self.default_params if params is None else params
         obs, env_state = env_reset(key, params)
         return obs, WrapperState(env_state=env_state, episode_return=jnp.float32(0.0),
-                                 episode_length=jnp.int32(0))
+                                 episode_length=jnp.int32(0),
+                                 action_mask=env_action_mask(env_state))
 
     def step(self, key, state: WrapperState, action, params: EnvParams | None = None):
         """Step and auto-reset; return (obs, state, reward, done, info).
@@ -88,7 +92,7 @@ class HackMatrixEnv:
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
         env_state, events, new_stage = step_before_generation(
-            key_step, state.env_state, action)
+            key_step, state.env_state, action, state.action_mask)
         reward, breakdown = calculate_reward(state.env_state, env_state, events)
         done = env_state.done
         episode_return = state.episode_return + reward
@@ -110,13 +114,15 @@ class HackMatrixEnv:
             env_state=next_state,
             episode_return=jnp.where(finished, jnp.float32(0.0), episode_return),
             episode_length=jnp.where(finished, jnp.int32(0), episode_length),
+            action_mask=env_action_mask(next_state),
         )
         return observe(next_state.env_state), next_state, reward, finished, info
 
     def action_mask(self, state) -> jnp.ndarray:
-        """Return bool[28] valid actions of a WrapperState (or a bare EnvState)."""
-        env_state = state.env_state if isinstance(state, WrapperState) else state
-        return env_action_mask(env_state)
+        """Return bool[28] valid actions of a WrapperState (cached) or a bare EnvState."""
+        if isinstance(state, WrapperState):
+            return state.action_mask
+        return env_action_mask(state)
 
     def action_space(self, params: EnvParams | None = None) -> Discrete:
         """Return the 28-action discrete space."""

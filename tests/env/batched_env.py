@@ -7,6 +7,7 @@ imports these objects instead of building its own `jax.jit(jax.vmap(...))`.
 import jax
 import jax.numpy as jnp
 
+from hackmatrix.env.mask import action_mask
 from hackmatrix.env.params import EnvParams
 from hackmatrix.env.step import reset, step
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
@@ -27,6 +28,7 @@ def _traced_env_step(key, state, action, params):
 
 
 BATCHED_STEP = jax.jit(jax.vmap(_traced_env_step, in_axes=(0, 0, 0, None)))
+BATCHED_MASK = jax.jit(jax.vmap(action_mask))
 
 
 @jax.jit
@@ -51,9 +53,11 @@ def wrapper_batch(env_states, returns=None, lengths=None):
     env_states += [ENV_RESET(jax.random.key(1000 + i))[1].env_state for i in range(BATCH - n)]
     returns = list(returns or [0.0] * n) + [0.0] * (BATCH - n)
     lengths = list(lengths or [0] * n) + [0] * (BATCH - n)
-    return WrapperState(env_state=stack(env_states),
+    env_state = stack(env_states)
+    return WrapperState(env_state=env_state,
                         episode_return=jnp.asarray(returns, jnp.float32),
-                        episode_length=jnp.asarray(lengths, jnp.int32))
+                        episode_length=jnp.asarray(lengths, jnp.int32),
+                        action_mask=jax.vmap(action_mask)(env_state))
 
 
 def lane(tree, i):

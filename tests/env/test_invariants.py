@@ -4,7 +4,16 @@ import json
 
 import jax
 import numpy as np
-from batched_env import BATCH, BATCHED_STEP, ENV_RESET, PARAMS, lane, sample_actions, stack
+from batched_env import (
+    BATCH,
+    BATCHED_MASK,
+    BATCHED_STEP,
+    ENV_RESET,
+    PARAMS,
+    lane,
+    sample_actions,
+    stack,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,6 +105,8 @@ def rollout(seed, num_steps, round_trip_every=0):
         key, k_act, k_step = jax.random.split(key, 3)
         actions, masks = sample_actions(k_act, state)
         np_state, np_masks = jax.device_get((state, masks))
+        # The wrapper's cached mask is the mask of its game state.
+        np.testing.assert_array_equal(np_masks, BATCHED_MASK(state.env_state))
         check_state(np_state.env_state, np_masks)
         if round_trip_every and i % round_trip_every == 0:
             for j in range(BATCH):
