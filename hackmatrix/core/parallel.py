@@ -107,7 +107,15 @@ def compile_multi_seed(trainer, mesh: Mesh, num_seeds: int) -> Compiled:
     shapes = jax.eval_shape(jax.vmap(trainer.init), keys)
     shardings = runner_shardings(shapes, mesh, env_axis=1)
     replicated = NamedSharding(mesh, PartitionSpec())
-    init = jax.jit(jax.vmap(trainer.init), out_shardings=shardings)
+    one_init = jax.jit(trainer.init)
+
+    def init(keys):
+        # Each seed's init is the one-seed init, stacked: on XLA:CPU (jax 0.10.2) the vmapped
+        # init of the real game never completes (the process sits idle), while the vmapped chunk
+        # runs fine; init runs once per run, so the loop costs nothing that matters.
+        runners = [one_init(key) for key in keys]
+        return place(jax.device_get(jax.tree.map(lambda *x: jnp.stack(x), *runners)), shardings)
+
     chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None)),
                     in_shardings=(shardings, replicated), out_shardings=(shardings, replicated),
                     donate_argnums=0)
