@@ -97,7 +97,7 @@ def stack_seed_keys(seeds) -> jnp.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def compile_multi_seed(trainer, mesh: Mesh, num_seeds: int) -> Compiled:
-    """Compile init and chunk vmapped over `num_seeds` seeds: one program trains them all.
+    """Compile the chunk vmapped over `num_seeds` seeds: one program trains them all.
 
     `init(keys)` takes the stacked keys of `stack_seed_keys`; every runner leaf gets a leading
     seed axis and the envs (axis 1) stay split over the mesh. The chunk's metrics are
