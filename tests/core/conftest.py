@@ -53,6 +53,17 @@ def probe_reduce(info, actions, stats, learning_rate):
     return out
 
 
+# A tiny run of the probe trainer for the host-loop tests (checkpoints, resume, sinks).
+LOOP_BASE = ["env.num_envs=16", "ppo.num_steps=8", "ppo.total_timesteps=1024",
+             "network.hidden_sizes=[32]", "ppo.num_minibatches=2", "run.updates_per_chunk=2",
+             "checkpoint.every_updates=3", "checkpoint.keep_last=2", "sinks=[jsonl]"]
+
+
+def probe_train_reduce(info, actions, stats, learning_rate):
+    """probe_reduce with the published `train/` names, as the host loop expects them."""
+    return {f"train/{k}": v for k, v in probe_reduce(info, actions, stats, learning_rate).items()}
+
+
 @pytest.fixture
 def probe_env():
     """A fresh probe env and its (unused) params."""

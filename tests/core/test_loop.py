@@ -3,7 +3,7 @@
 import argparse
 
 import pytest
-from conftest import ProbeEnv, probe_reduce
+from conftest import LOOP_BASE, ProbeEnv, probe_train_reduce
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core import load_config, make_train, train_cli
@@ -12,24 +12,16 @@ from hackmatrix.core.resume import prepare_resume
 from hackmatrix.errors import CheckpointError, ConfigError
 from hackmatrix.sinks.jsonl import read_jsonl
 
-BASE = ["env.num_envs=16", "ppo.num_steps=8", "ppo.total_timesteps=1024",
-        "network.hidden_sizes=[32]", "ppo.num_minibatches=2", "run.updates_per_chunk=2",
-        "checkpoint.every_updates=3", "checkpoint.keep_last=2", "sinks=[jsonl]"]
-
-
-def _reduce(info, actions, stats, learning_rate):
-    return {f"train/{k}": v for k, v in probe_reduce(info, actions, stats, learning_rate).items()}
-
 
 @pytest.fixture(scope="module")
 def base_trainer():
-    """One probe trainer for the BASE config, so the module compiles it once."""
-    return make_train(load_config(None, BASE), ProbeEnv(), None, _reduce)
+    """One probe trainer for the LOOP_BASE config, so the module compiles it once."""
+    return make_train(load_config(None, LOOP_BASE), ProbeEnv(), None, probe_train_reduce)
 
 
 def _train(tmp_path, *extra, trainer=None):
-    config = load_config(None, BASE + [f"run.runs_dir={tmp_path}", *extra])
-    trainer = trainer or make_train(config, ProbeEnv(), None, _reduce)
+    config = load_config(None, LOOP_BASE + [f"run.runs_dir={tmp_path}", *extra])
+    trainer = trainer or make_train(config, ProbeEnv(), None, probe_train_reduce)
     return train(config, trainer=trainer, log=lambda *a: None)
 
 
@@ -85,8 +77,8 @@ def test_resume_allows_only_harmless_overrides(tmp_path, base_trainer):
 def test_resume_into_a_smaller_network_is_refused(tmp_path, base_trainer):
     result = _train(tmp_path, trainer=base_trainer)
     _config, point = prepare_resume(result.run_dir)
-    other = load_config(None, BASE + ["network.hidden_sizes=[16]"])
-    trainer = make_train(other, ProbeEnv(), None, _reduce)
+    other = load_config(None, LOOP_BASE + ["network.hidden_sizes=[16]"])
+    trainer = make_train(other, ProbeEnv(), None, probe_train_reduce)
     with pytest.raises(CheckpointError, match="incompatible with this run"):
         train(other, trainer=trainer, resume=point, log=lambda *a: None)
     assert ckpt.list_checkpoints(result.run_dir / "checkpoints")[-1] == result.checkpoint

@@ -5,7 +5,7 @@ import json
 import jax
 import numpy as np
 import pytest
-from conftest import ProbeEnv, probe_reduce
+from conftest import LOOP_BASE, ProbeEnv, probe_train_reduce
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core import load_config, make_train
@@ -16,23 +16,15 @@ from hackmatrix.core.seed_group import group_point
 from hackmatrix.errors import ConfigError
 from hackmatrix.sinks.jsonl import read_jsonl
 
-BASE = ["env.num_envs=16", "ppo.num_steps=8", "ppo.total_timesteps=1024",
-        "network.hidden_sizes=[32]", "ppo.num_minibatches=2", "run.updates_per_chunk=2",
-        "checkpoint.every_updates=3", "checkpoint.keep_last=2", "sinks=[jsonl]"]
-
-
-def _reduce(info, actions, stats, learning_rate):
-    return {f"train/{k}": v for k, v in probe_reduce(info, actions, stats, learning_rate).items()}
-
 
 @pytest.fixture(scope="module")
 def trainer():
-    """One probe trainer for BASE (seeds do not change it), so the module compiles it once."""
-    return make_train(load_config(None, BASE), ProbeEnv(), None, _reduce)
+    """One probe trainer for LOOP_BASE (seeds do not change it), so the module compiles it once."""
+    return make_train(load_config(None, LOOP_BASE), ProbeEnv(), None, probe_train_reduce)
 
 
 def _train(tmp_path, *extra, trainer):
-    config = load_config(None, BASE + [f"run.runs_dir={tmp_path}", *extra])
+    config = load_config(None, LOOP_BASE + [f"run.runs_dir={tmp_path}", *extra])
     return train(config, trainer=trainer, log=lambda *a: None)
 
 
