@@ -12,6 +12,7 @@ import numpy as np
 
 from hackmatrix.core.config import load_config
 from hackmatrix.core.run_dir import CONFIG_FILE, read_run_info
+from hackmatrix.core.seed_group import seed_dir
 from hackmatrix.errors import ConfigError, HackmatrixError
 from hackmatrix.metrics.health import HealthConfig
 from hackmatrix.sinks.state import read_sink_state
@@ -52,7 +53,7 @@ def seed_dirs(run_dir) -> list:
     """Return the seed-<s> sub-directories of a multi-seed run (in run.json's seed order), or []."""
     run_dir = Path(run_dir)
     seeds = read_run_info(run_dir).get("seeds") or []
-    return [run_dir / f"seed-{seed}" for seed in seeds if (run_dir / f"seed-{seed}").is_dir()]
+    return [seed_dir(run_dir, seed) for seed in seeds if seed_dir(run_dir, seed).is_dir()]
 
 
 def _group_dir(run_dir: Path) -> Path:
