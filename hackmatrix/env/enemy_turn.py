@@ -89,6 +89,11 @@ _COL_SHIFT, _GLITCH_BIT, _WAITING_BIT, _COUNT_SHIFT, _SLOT_SHIFT = 3, 6, 7, 8, 1
 _CELL_MASK = (1 << 6) - 1  # row and col
 _COUNT_MASK = (1 << 6) - 1  # up to MAX_ENEMIES on one cell
 _NONE = 1 << 30  # above every record and every draw's key
+# Under vmap the mover loop runs as often as the busiest environment has movers, while most
+# have one or none: the whole batch runs this many passes, the rest only the busy lanes, in
+# chunks (at 1024 envs of random play: mean 1 enemy, max ~15; the enemy turn 2.6 -> 2.0 ms).
+_FULL_BATCH_MOVERS = 1
+_TAIL_CHUNK = 32
 
 
 def _stack_counts(enemies, valid, occ_lo, occ_hi):
@@ -109,10 +114,6 @@ def _stack_counts(enemies, valid, occ_lo, occ_hi):
 def _order_key(u):
     """The draws' float32 bits as int32: same order (uniforms are >= 0), a cheaper minimum."""
     return lax.bitcast_convert_type(u, I32)
-
-
-def _more_movers(n_movers, carry):
-    return carry[0] < n_movers
 
 
 def _mover_pass(ctx, u_key, n_movers, carry):
@@ -144,6 +145,13 @@ def _mover_pass(ctx, u_key, n_movers, carry):
         jnp.where(left_behind, record - (1 << _COUNT_SHIFT), record),
     )
     return i + 1, record, occ_lo, occ_hi
+
+
+def _move_all(ctx, u_key, n_movers, carry, limit=MAX_ENEMIES):
+    """Run mover passes until `n_movers` (at most `limit`) enemies have moved in all."""
+    return lax.while_loop(
+        lambda c: (c[0] < n_movers) & (c[0] < limit),
+        partial(_mover_pass, ctx, u_key, n_movers), carry)
 
 
 def _act(key, state: EnvState, in_turn) -> EnvState:
@@ -187,11 +195,11 @@ def _act(key, state: EnvState, in_turn) -> EnvState:
         movers = eligible & ~adjacent
         record = record | (movers.astype(I32) << _WAITING_BIT)
         n_movers = movers.sum()
-        _, record, occ_lo, occ_hi = lax.while_loop(
-            partial(_more_movers, n_movers),
-            partial(_mover_pass, ctx, _order_key(rng.enemy_order_draws(key, s)), n_movers),
-            (I32(0), record, occ_lo, occ_hi),
-        )
+        args = (ctx, _order_key(rng.enemy_order_draws(key, s)), n_movers)
+        carry = _move_all(*args, (I32(0), record, occ_lo, occ_hi), limit=_FULL_BATCH_MOVERS)
+        # Few environments have more movers than that: only they run the rest of the loop.
+        _, record, occ_lo, occ_hi = apply_where(
+            n_movers > _FULL_BATCH_MOVERS, _move_all, (*args, carry), carry, chunk=_TAIL_CHUNK)
     enemies = enemies.replace(row=record & 7, col=(record >> _COL_SHIFT) & 7)
     return state.replace(enemies=enemies, player=state.player.replace(hp=hp))
 
