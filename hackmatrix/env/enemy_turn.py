@@ -99,9 +99,9 @@ _CELL_MASK = (1 << 6) - 1  # row and col
 _COUNT_MASK = (1 << 6) - 1  # up to MAX_ENEMIES on one cell
 _NONE = 1 << 30  # above every record and every draw's key
 # Under vmap the mover loop runs as often as the busiest environment has movers, while most
-# have one or none: the whole batch runs this many passes, the rest only the busy lanes, in
-# chunks (at 1024 envs of random play: mean 1 enemy, max ~15; the enemy turn 2.6 -> 2.0 ms).
-_FULL_BATCH_MOVERS = 1
+# have one or none: only the lanes with several movers draw an acting order and run the loop
+# beyond one pass, in chunks (1024 envs of random play: mean 1 enemy, max ~15; the enemy turn
+# 2.6 -> 2.0 ms).
 _TAIL_CHUNK = 32
 
 
@@ -156,11 +156,15 @@ def _mover_pass(ctx, u_key, n_movers, carry):
     return i + 1, record, occ_lo, occ_hi
 
 
-def _move_all(ctx, u_key, n_movers, carry, limit=MAX_ENEMIES):
-    """Run mover passes until `n_movers` (at most `limit`) enemies have moved in all."""
-    return lax.while_loop(
-        lambda c: (c[0] < n_movers) & (c[0] < limit),
-        partial(_mover_pass, ctx, u_key, n_movers), carry)
+def _move_all(ctx, u_key, n_movers, carry):
+    """Run mover passes until `n_movers` enemies have moved."""
+    return lax.while_loop(lambda c: c[0] < n_movers, partial(_mover_pass, ctx, u_key, n_movers),
+                          carry)
+
+
+def _move_in_order(substep, ctx, key, n_movers, carry):
+    """Move all `n_movers` waiting enemies in the acting order drawn for `substep`."""
+    return _move_all(ctx, _order_key(rng.enemy_order_draws(key, substep)), n_movers, carry)
 
 
 def _act(key, state: EnvState, in_turn) -> EnvState:
@@ -204,11 +208,12 @@ def _act(key, state: EnvState, in_turn) -> EnvState:
         movers = eligible & ~adjacent
         record = record | (movers.astype(I32) << _WAITING_BIT)
         n_movers = movers.sum()
-        args = (ctx, _order_key(rng.enemy_order_draws(key, s)), n_movers)
-        carry = _move_all(*args, (I32(0), record, occ_lo, occ_hi), limit=_FULL_BATCH_MOVERS)
-        # Few environments have more movers than that: only they run the rest of the loop.
+        start = (I32(0), record, occ_lo, occ_hi)
+        # A lone mover needs no acting order: the whole batch moves those without drawing it.
+        alone = _move_all(ctx, jnp.zeros_like(record), (n_movers == 1).astype(I32), start)
         _, record, occ_lo, occ_hi = apply_where(
-            n_movers > _FULL_BATCH_MOVERS, _move_all, (*args, carry), carry, chunk=_TAIL_CHUNK)
+            n_movers > 1, partial(_move_in_order, s), (ctx, key, n_movers, start), alone,
+            chunk=_TAIL_CHUNK)
     enemies = enemies.replace(row=record & 7, col=(record >> _COL_SHIFT) & 7)
     return state.replace(enemies=enemies, player=state.player.replace(hp=hp))
 

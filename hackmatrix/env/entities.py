@@ -3,8 +3,7 @@
 import jax.numpy as jnp
 from jax import lax
 
-from hackmatrix.env.bfs import cell_bits
-from hackmatrix.env.constants import GRID
+from hackmatrix.env.bfs import cell_bits, unpack
 from hackmatrix.env.state import Enemies
 
 
@@ -20,17 +19,15 @@ def at_cell(entities, row, col) -> jnp.ndarray:
 
 def occupancy(entities) -> jnp.ndarray:
     """Return bool[6, 6]: cells holding at least one live entity."""
-    live = valid_slots(entities)
-    grid = jnp.zeros((GRID, GRID), bool)
-    # Dead slots are scattered to (0, 0) with value False, so `max` keeps live ones only.
-    return grid.at[entities.row, entities.col].max(live)
+    # Unpacking the bitboard is cheaper under vmap on CPU than a scatter into the grid.
+    return unpack(*occupied_bits(entities))
 
 
 def occupied_bits(entities):
     """Return the bitboard words (lo, hi) (see bfs.py) of the cells holding a live entity.
 
-    An or-reduction of per-entity cell bits: under vmap on CPU about half the cost of packing
-    occupancy(), whose scatter is the expensive part.
+    An or-reduction of per-entity cell bits: under vmap on CPU about half the cost of a
+    scatter into a bool[6, 6] grid.
     """
     lo, hi = cell_bits(entities.row, entities.col)
     live = valid_slots(entities)

@@ -37,7 +37,7 @@ _ZERO = I32(0)
 DEFAULT_PARAMS = EnvParams()
 # Lanes per chunk of the siphon/program branches: a policy that mostly plays programs still runs
 # few loop trips, one that never does pays one chunk per step at most.
-BRANCH_CHUNK = 64
+BRANCH_CHUNK = 32
 
 
 def reset(key, params: EnvParams = DEFAULT_PARAMS):
