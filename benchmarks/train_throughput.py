@@ -14,6 +14,10 @@ auto-scaling) it measures:
     - "per-update jit" (PureJaxRL style without chunks): one jitted rollout and one jitted
       learning step per update (a shuffled copy of the batch every epoch).
 
+The "ceiling" next to each baseline is its time per update over the trainer's learning step
+alone: the most any trainer with this network and PPO shape could gain over it, even with a
+rollout that cost nothing.
+
     python benchmarks/train_throughput.py [--num-envs 64 256 1024] [--num-steps 128] [--updates 3]
 """
 
@@ -259,8 +263,11 @@ def measure(num_envs, num_steps, updates, baseline):
     if baseline:
         for name, key in (("per-update jit", "per_update_sps"), ("python loop",
                                                                   "python_loop_sps")):
+            # Both run the same learning step, so even a free rollout could not beat the
+            # baseline by more than its time per update over that step's.
+            ceiling = steps / result[key] / learn_s
             line += (f"  | {name} {result[key]:>7,.0f} steps/s "
-                     f"(trainer x{result['sps'] / result[key]:.2f})")
+                     f"(trainer x{result['sps'] / result[key]:.2f}, ceiling x{ceiling:.2f})")
     print(line, flush=True)
     return result
 

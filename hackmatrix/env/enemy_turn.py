@@ -4,8 +4,9 @@ Written for speed under vmap on CPU, where sorts, wide gathers, random draws and
 select of the whole state) are the expensive operations: the STEP skip is threaded through as a
 mask instead of a branch, the acting order is found by repeated minimum search over packed
 per-enemy records instead of an argsort (see `_mover_pass`), rarely needed work runs inside
-`_lazy` (free when no env of the batch needs it), and the spawns, 400 random numbers each, run
-only for the environments that spawn (apply_where).
+`_lazy` (free when no env of the batch needs it), and the hatching, the loops of several movers
+and the spawns (400 random numbers each) run only for the environments that need them
+(apply_where).
 """
 
 from functools import partial
@@ -34,6 +35,7 @@ from hackmatrix.env.undo import push_snapshot
 
 I32 = jnp.int32
 _SUBSTEPS = max(ENEMY_STEPS)
+# Lanes per apply_where chunk of the hatching: ~10% of random-play environments hatch a turn.
 _HATCH_CHUNK = 32
 
 
@@ -176,8 +178,10 @@ def _act(key, state: EnvState, in_turn) -> EnvState:
     permutation order. S = 2 only matters to viruses (the only 2-step type), so sub-step 1 simply
     finds no eligible enemy when there is no virus; its draws are a separate event either way.
 
-    Under vmap the mover loop runs as many times as the busiest environment has movers, and on
+    Under vmap a mover loop runs as many times as the busiest environment has movers, and on
     CPU its cost is the number of kernels per pass: see `_mover_pass` (no gathers or scatters).
+    So the batch runs one pass for the lone movers, and only the environments with several
+    movers run their loop (apply_where, in chunks of _TAIL_CHUNK lanes).
     """
     ctx = move_context(state)
     pr, pc = state.player.row, state.player.col
