@@ -53,7 +53,7 @@ def seed_dirs(run_dir) -> list:
     """Return the seed-<s> sub-directories of a multi-seed run (in run.json's seed order), or []."""
     run_dir = Path(run_dir)
     seeds = read_run_info(run_dir).get("seeds") or []
-    return [seed_dir(run_dir, seed) for seed in seeds if seed_dir(run_dir, seed).is_dir()]
+    return [path for path in (seed_dir(run_dir, seed) for seed in seeds) if path.is_dir()]
 
 
 def _group_dir(run_dir: Path) -> Path:
@@ -87,8 +87,9 @@ def read_run_metrics(run_dir) -> RunMetrics:
         raise RunMetricsError(f"'{run_dir}' is not a run directory")
     path = metrics_path(run_dir)
     if not path.is_file():
+        seeds = seed_dirs(run_dir)
         hint = (f"; '{run_dir}' is a multi-seed run: read one of its seed directories "
-                f"({', '.join(p.name for p in seed_dirs(run_dir))})" if seed_dirs(run_dir) else "")
+                f"({', '.join(p.name for p in seeds)})" if seeds else "")
         raise RunMetricsError(f"no metrics file '{path}': the run must log to the jsonl sink "
                               f"(sinks: [..., jsonl] in its config){hint}")
     train, evals = {}, []

@@ -11,16 +11,11 @@ import jax.numpy as jnp
 from hackmatrix.env.bfs import cell_mask, has_cell, pack
 from hackmatrix.env.constants import BLOCK, DIR_OFFSETS, EMPTY, EXIT, GRID, PICKUP
 from hackmatrix.env.entities import at_cell, hit_enemies, occupied_bits, remove_one
+from hackmatrix.env.movement import pick
 from hackmatrix.env.state import EnvState
 
 I32 = jnp.int32
 _NONE = 1 << 30  # above every packed record: no entity found
-
-
-def _pick(values, i):
-    """values[i] of four Python ints for a traced i in 0..3, as selects."""
-    return jnp.where(i == 0, values[0], jnp.where(i == 1, values[1],
-                     jnp.where(i == 2, values[2], values[3])))
 
 
 def _first_record(entities, row, col, flags):
@@ -36,8 +31,8 @@ def direction_action(state: EnvState, direction):
     """
     player = state.player
     grid = state.grid
-    dr = _pick([d[0] for d in DIR_OFFSETS], direction)
-    dc = _pick([d[1] for d in DIR_OFFSETS], direction)
+    dr = pick([d[0] for d in DIR_OFFSETS], direction)
+    dc = pick([d[1] for d in DIR_OFFSETS], direction)
     trans, enemies = state.transmissions, state.enemies
     t_occ = occupied_bits(trans)
     e_occ = occupied_bits(enemies)

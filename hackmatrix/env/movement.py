@@ -30,8 +30,8 @@ def _first(flags):
     return jnp.where(flags[0], 0, jnp.where(flags[1], 1, jnp.where(flags[2], 2, 3)))
 
 
-def _pick(values, i):
-    """values[i] of four scalars for a traced i in 0..3, as selects."""
+def pick(values, i):
+    """values[i] of four scalars for a traced i in 0..3, as selects (a gather costs more)."""
     return jnp.where(i == 0, values[0], jnp.where(i == 1, values[1],
                      jnp.where(i == 2, values[2], values[3])))
 
@@ -132,7 +132,7 @@ def move_target(ctx: MoveContext, r, c, glitch, bad_lo, bad_hi, active=True):
     found1 = _any(hit1)
     # 2. FirstStep(Terrain): taken only if that one neighbour is not in Occ (no other is tried).
     d2 = _first(hit2)
-    ok2 = _any(hit2) & ~_pick(occ_n, d2)
+    ok2 = _any(hit2) & ~pick(occ_n, d2)
     # 3. First Terrain, non-Occ neighbour closest (Manhattan) to the player, even if farther.
     manhattan = [jnp.where(free_n[d], jnp.abs(nr[d] - pr) + jnp.abs(nc[d] - pc), _FAR)
                  for d in range(4)]
@@ -142,8 +142,8 @@ def move_target(ctx: MoveContext, r, c, glitch, bad_lo, bad_hi, active=True):
 
     direction = jnp.where(found1, _first(hit1), jnp.where(ok2, d2, d3))
     moves = active & (found1 | ok2 | _any(free_n))
-    new_r = jnp.where(moves, _pick(nr, direction), r)
-    new_c = jnp.where(moves, _pick(nc, direction), c)
+    new_r = jnp.where(moves, pick(nr, direction), r)
+    new_c = jnp.where(moves, pick(nc, direction), c)
     return moves, new_r, new_c
 
 
