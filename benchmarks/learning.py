@@ -1,109 +1,286 @@
-"""Learning check: train from a fixed seed for a fixed budget, then compare with random play.
+"""Learning benchmark: train from config.yaml as `hackmatrix train` does, then evaluate held-out games.
 
-Trains with `hackmatrix.core.loop.train` (config.yaml's defaults unless overridden), then plays
-the first episode of each of --eval-envs games (truncated at --eval-max-steps) with the trained
-policy (sampling from the masked policy) and with a uniformly random valid-action policy, and
-reports mean episode return, win rate, mean final stage, mean length and action fractions.
+Trains with `hackmatrix.core.loop.train` (config.yaml plus any overrides, one or more seeds through
+`run.seeds`) for a step budget (--steps) or a wall-clock budget (--minutes: a short calibration run
+of the same config measures the training rate, and the run's `ppo.total_timesteps` is set so that
+training ends within the budget, learning-rate schedule included). Then every seed's final policy
+plays --episodes games greedily and sampled, from a fixed eval seed that no training run uses, and
+the uniformly random valid-action policy plays the same boards (`hackmatrix.analysis.evaluate`, the
+evaluator of `hackmatrix eval`). One JSON line per seed goes to benchmarks/results/learning.jsonl,
+and one learning-curve PNG per run to benchmarks/results/.
 
-    python benchmarks/learning.py [--total-timesteps 5000000] [--seed 0] [key=value ...]
+    python benchmarks/learning.py --steps 5000000 --label defaults
+    python benchmarks/learning.py --minutes 60 --label defaults run.seeds=3
+    python benchmarks/learning.py --table        # the recorded runs as a markdown table
 """
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-from hackmatrix.core import distribution
-from hackmatrix.core.config import load_config
-from hackmatrix.core.loop import train
-from hackmatrix.core.networks import make_network
-from hackmatrix.env import EnvParams, HackMatrixEnv
-from hackmatrix.env.constants import NUM_ACTIONS, NUM_DIRECTIONS, SIPHON_ACTION
-
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+RESULTS_FILE = RESULTS / "learning.jsonl"
+# Far from any seed a training run uses (run.seed defaults to 0, seed lists are small ints).
+EVAL_SEED = 2_000_003
+QUALITY_STAGES = (2, 3)
+# Trailing window (updates with finished episodes) of the training time-to-quality estimate.
+QUALITY_WINDOW = 5
+CALIBRATION_UPDATES = 8
 
 
-def evaluate(logits_fn, num_envs, max_steps, seed):
-    """Play the first episode of every game; return per-game stats and action counts."""
-    env, params = HackMatrixEnv(), EnvParams(max_steps_in_episode=max_steps)
-    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    mask_of = jax.vmap(env.action_mask)
-
-    def one(carry, key):
-        state, obs, finished, stats, counts = carry
-        k_act, k_env = jax.random.split(key)
-        mask = mask_of(state)
-        action = distribution.sample(k_act, logits_fn(obs), mask)
-        obs, state, _, done, info = step(jax.random.split(k_env, num_envs), state, action, params)
-        first = done & ~finished
-        new = jnp.stack([info["episode_return"], info["episode_won"].astype(jnp.float32),
-                         info["episode_final_stage"].astype(jnp.float32),
-                         info["episode_length"].astype(jnp.float32)], axis=1)
-        stats = jnp.where(first[:, None], new, stats)
-        live = ~finished
-        counts = counts + jnp.zeros(NUM_ACTIONS).at[action].add(live.astype(jnp.float32))
-        return (state, obs, finished | done, stats, counts), None
-
-    @jax.jit
-    def run(key):
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(
-            jax.random.split(jax.random.fold_in(key, 1), num_envs), params)
-        init = (state, obs, jnp.zeros(num_envs, bool), jnp.zeros((num_envs, 4)),
-                jnp.zeros(NUM_ACTIONS))
-        (_, _, finished, stats, counts), _ = jax.lax.scan(
-            one, init, jax.random.split(key, max_steps))
-        return finished, stats, counts
-
-    finished, stats, counts = jax.device_get(run(jax.random.PRNGKey(seed)))
-    return np.asarray(finished), np.asarray(stats), np.asarray(counts)
-
-
-def summarize(name, finished, stats, counts):
-    """One line of the comparison table."""
-    total = counts.sum()
-    moves = counts[:NUM_DIRECTIONS].sum() / total
-    siphon = counts[SIPHON_ACTION] / total
-    programs = counts[NUM_DIRECTIONS + 1:].sum() / total
-    return (f"{name:<8} games {finished.sum():>4}/{finished.size:<4} return "
-            f"{stats[:, 0].mean():>9.2f}  win rate {stats[:, 1].mean():6.1%}  final stage "
-            f"{stats[:, 2].mean():5.2f}  length {stats[:, 3].mean():7.1f}  actions: move "
-            f"{moves:5.1%} siphon {siphon:5.1%} program {programs:5.1%}")
-
-
-def main():
-    """Train, evaluate, print the comparison."""
+def parse_args(argv=None):
+    """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--total-timesteps", type=int, default=5_000_000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--eval-envs", type=int, default=256)
-    parser.add_argument("--eval-max-steps", type=int, default=1000)
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="env steps per seed (ppo.total_timesteps)")
+    budget.add_argument("--minutes", type=float, help="wall-clock training budget")
+    budget.add_argument("--table", action="store_true",
+                        help="print the recorded runs as a markdown table and exit")
+    parser.add_argument("--label", default="run", help="name of this configuration in the results")
+    parser.add_argument("--episodes", type=int, default=1000, help="eval games per policy mode")
+    parser.add_argument("--eval-max-steps", type=int, default=5000,
+                        help="an eval game still running after this many steps is truncated")
+    parser.add_argument("--config", default=str(ROOT / "config.yaml"))
     parser.add_argument("--runs-dir", default=None, help="default: a temporary directory")
-    parser.add_argument("overrides", nargs="*", help="more config overrides (key=value)")
-    args = parser.parse_args()
+    parser.add_argument("--results", default=str(RESULTS_FILE), help="JSONL file to append to")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides")
+    args = parser.parse_args(argv)
+    if not args.table and args.steps is None and args.minutes is None:
+        parser.error("give a budget: --steps N or --minutes M (or --table)")
+    return args
+
+
+def git_commit() -> str | None:
+    """Return the checked-out commit (with '+dirty' for local changes), or None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def calibrated_steps(config, minutes: float, log) -> int:
+    """Return the env steps per seed that the config trains in `minutes` on this machine."""
+    from hackmatrix.analysis.run_metrics import read_run_metrics, seed_dirs
+    from hackmatrix.core.config import batch_size, replace
+    from hackmatrix.core.loop import train
+
+    batch = batch_size(config)
+    probe = replace(config, **{"ppo.total_timesteps": CALIBRATION_UPDATES * batch,
+                               "run.name": "calibration", "sinks": ("jsonl",)})
+    start = time.monotonic()
+    result = train(probe, log=lambda *_: None)
+    elapsed = time.monotonic() - start
+    run_dir = (seed_dirs(result.run_dir) or [result.run_dir])[0]
+    rows = read_run_metrics(run_dir).train
+    # The first chunk's rate includes no compile (it is timed after compiling), but the last
+    # chunks are the steadiest; the compile time is charged to the budget separately.
+    sps = rows[-1]["perf/sps"]
+    compile_seconds = max(0.0, elapsed - CALIBRATION_UPDATES * batch / sps)
+    steps = int((minutes * 60.0 - compile_seconds) * sps)
+    log(f"calibration: {sps:,.0f} env steps/s per seed, {compile_seconds:.0f}s to set up; "
+        f"{minutes:g} minutes -> {steps:,} env steps per seed")
+    return max(batch, steps // batch * batch)
+
+
+def time_to_quality(rows, batch: int, start_time: float) -> dict:
+    """First env steps and seconds at which the training episodes' final stage reached 2 and 3.
+
+    Uses the mean final stage of the episodes that finished in the last QUALITY_WINDOW updates
+    (weighted by their count), so one lucky update does not count.
+    """
+    points = [(r["step"], r["time"], r["episode/final_stage_mean"], r["episode/count"])
+              for r in rows if r.get("episode/final_stage_mean") is not None
+              and r.get("episode/count")]
+    out = {f"stage_{k}": None for k in QUALITY_STAGES}
+    for i in range(len(points)):
+        window = points[max(0, i + 1 - QUALITY_WINDOW): i + 1]
+        weight = sum(p[3] for p in window)
+        mean = sum(p[2] * p[3] for p in window) / weight
+        step, when = points[i][0], points[i][1]
+        for k in QUALITY_STAGES:
+            if out[f"stage_{k}"] is None and mean >= k:
+                out[f"stage_{k}"] = {"env_steps": step * batch,
+                                     "seconds": round(when - start_time, 1)}
+    return out
+
+
+def health_record(rows) -> dict:
+    """For each health check: the number of updates it failed and the total updates."""
+    keys = sorted({k for r in rows for k in r if k.startswith("health/")})
+    return {k: {"failed": sum(1 for r in rows if r.get(k) is not None and r[k] < 0.5),
+                "updates": sum(1 for r in rows if r.get(k) is not None)} for k in keys}
+
+
+def condensed(summary: dict) -> dict:
+    """The benchmark's view of an eval summary: stage reach, return, actions, programs."""
+    from hackmatrix.env.constants import NUM_STAGES
+
+    episodes = summary["episodes"]
+    stages = {int(k): v for k, v in summary["final_stages"].items()}
+    reach = {f">={k}": sum(v for s, v in stages.items() if s >= k) / episodes
+             for k in range(2, NUM_STAGES + 1)}
+    used = {name: p["per_episode"] for name, p in summary["programs"].items()
+            if p["per_episode"] > 0}
+    return {
+        "policy": summary["policy"], "episodes": episodes, "win_rate": summary["win_rate"],
+        "final_stage_mean": summary["final_stage_mean"],
+        "final_stage_ci95": summary["final_stage_ci95"], "stage_reach": reach,
+        "return_mean": summary["return_mean"], "return_ci95": summary["return_ci95"],
+        "length_mean": summary["length_mean"], "truncated_rate": summary["truncated_rate"],
+        "actions": summary["actions"], "distinct_programs": len(used),
+        "programs_per_episode": used, "rewards": summary["rewards"],
+    }
+
+
+def evaluate_seeds(result, episodes: int, max_steps: int) -> tuple:
+    """Greedy and sampled eval of every seed's final policy, and the random baseline once."""
+    import jax.numpy as jnp
+
+    from hackmatrix.analysis.evaluate import episode_keys, make_player, summarize
+    from hackmatrix.analysis.policy import GREEDY, MODE_NAMES, RANDOM, SAMPLE, load_policy
+
+    keys = episode_keys(EVAL_SEED, episodes)
+    per_seed, random = [], None
+    for index in range(len(result.seeds)):
+        policy = load_policy(result.checkpoint, seed_index=index if len(result.seeds) > 1 else 0)
+        player = make_player(policy.network)
+        modes = (GREEDY, SAMPLE) if random is not None else (GREEDY, SAMPLE, RANDOM)
+        out = {}
+        for mode in modes:
+            stats = player(policy.params, keys, jnp.int32(mode), jnp.int32(max_steps))
+            out[MODE_NAMES[mode]] = condensed({**summarize(stats), "policy": MODE_NAMES[mode]})
+        random = out.pop("random", random)
+        per_seed.append(out)
+    return per_seed, random
+
+
+def learning_curve_png(runs, path: Path, title: str) -> None:
+    """Plot final stage, return and siphon/program shares against env steps, one line per seed."""
+    from matplotlib.figure import Figure
+
+    panels = (("episode/final_stage_mean", "final stage (training episodes)"),
+              ("episode/return_mean", "episode return (training)"),
+              ("actions/siphon_frac", "siphon share of actions"),
+              ("actions/program_frac", "program share of actions"))
+    fig = Figure(figsize=(11, 7))
+    axes = fig.subplots(2, 2).ravel()
+    for ax, (key, name) in zip(axes, panels):
+        for seed, rows, batch in runs:
+            pairs = [(r["step"] * batch, r[key]) for r in rows if r.get(key) is not None]
+            if pairs:
+                ax.plot(*zip(*pairs), label=f"seed {seed}", linewidth=1)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("env steps")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def run_benchmark(args) -> list:
+    """Train, evaluate and record; returns the JSON records written."""
+    sys.path.insert(0, str(ROOT))
+    from hackmatrix.analysis.run_metrics import read_run_metrics, seed_dirs
+    from hackmatrix.core.config import batch_size, load_config, replace, seed_list
+    from hackmatrix.core.loop import train
+    from hackmatrix.core.train_cli import _set_up_jax
+
     runs_dir = args.runs_dir or tempfile.mkdtemp(prefix="hackmatrix-learning-")
-    config = load_config(ROOT / "config.yaml", [
-        f"ppo.total_timesteps={args.total_timesteps}", f"run.seed={args.seed}",
-        f"run.runs_dir={runs_dir}", "run.name=learning", "sinks=[jsonl, console]",
-        *args.overrides])
-    start = time.perf_counter()
+    config = load_config(args.config, [*args.overrides, f"run.runs_dir={runs_dir}",
+                                       f"run.name={args.label}", "sinks=[console, jsonl]"])
+    if EVAL_SEED in seed_list(config):
+        raise SystemExit(f"run.seed/run.seeds must not include the eval seed {EVAL_SEED}")
+    _set_up_jax(config)
+    steps = (args.steps if args.steps is not None
+             else calibrated_steps(config, args.minutes, print))
+    config = replace(config, **{"ppo.total_timesteps": steps})
+    start_wall, start = time.time(), time.monotonic()
     result = train(config)
-    print(f"trained {result.update} updates in {time.perf_counter() - start:.0f}s "
-          f"({result.run_dir})")
-    network = make_network(config.network)
-    params = result.params
-    trained = evaluate(lambda obs: network.apply(params, obs)[0], args.eval_envs,
-                       args.eval_max_steps, args.seed + 1000)
-    random = evaluate(lambda obs: jnp.zeros(obs.shape[:-1] + (NUM_ACTIONS,)), args.eval_envs,
-                      args.eval_max_steps, args.seed + 1000)
-    print(f"first episode of {args.eval_envs} games each (truncated at {args.eval_max_steps} "
-          f"steps), seed {args.seed}, {args.total_timesteps:,} training steps:")
-    print(summarize("trained", *trained))
-    print(summarize("random", *random))
+    train_seconds = time.monotonic() - start
+    print(f"trained {result.update} updates in {train_seconds:.0f}s ({result.run_dir}); "
+          f"evaluating {args.episodes} held-out games per mode...")
+    eval_start = time.monotonic()
+    per_seed, random = evaluate_seeds(result, args.episodes, args.eval_max_steps)
+    eval_seconds = time.monotonic() - eval_start
+
+    batch = batch_size(config)
+    dirs = seed_dirs(result.run_dir) or [result.run_dir]
+    records, curves = [], []
+    for seed, run_dir, evals in zip(result.seeds, dirs, per_seed):
+        rows = read_run_metrics(run_dir).train
+        curves.append((seed, rows, batch))
+        records.append({
+            "label": args.label, "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "commit": git_commit(), "overrides": list(args.overrides), "seed": seed,
+            "seeds_in_run": len(result.seeds), "budget": ({"steps": args.steps} if args.steps
+                                                          else {"minutes": args.minutes}),
+            "env_steps": result.update * batch, "updates": result.update,
+            "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
+            "status": result.status, "eval_seed": EVAL_SEED, "eval_max_steps": args.eval_max_steps,
+            "greedy": evals["greedy"], "sample": evals["sample"], "random": random,
+            "time_to_quality": time_to_quality(rows, batch, start_wall),
+            "health": health_record(rows),
+        })
+    out = Path(args.results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+    png = out.parent / f"learning_{args.label}.png"
+    learning_curve_png(curves, png, f"{args.label}: {' '.join(args.overrides) or 'defaults'}, "
+                                    f"{result.update * batch:,} env steps per seed")
+    print(table(records))
+    print(f"appended {len(records)} record(s) to {out}; learning curve {png}")
+    return records
+
+
+def _pct(x) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def table(records) -> str:
+    """Markdown table of benchmark records: greedy eval figures, with the random baseline."""
+    head = ("| label | seed | env steps | train min | greedy final stage | >=2 | >=3 | >=4 | won "
+            "| return (95% CI) | siphon | program | programs used | sampled final stage "
+            "| random final stage | time to stage 2 |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in records:
+        g, s, rnd = r["greedy"], r["sample"], r["random"]
+        ttq = r["time_to_quality"]["stage_2"]
+        ttq_text = f"{ttq['env_steps'] / 1e6:.1f}M" if ttq else "-"
+        ci = g["return_ci95"] or 0.0
+        lines.append(
+            f"| {r['label']} | {r['seed']} | {r['env_steps'] / 1e6:.1f}M "
+            f"| {r['train_seconds'] / 60:.0f} | {g['final_stage_mean']:.2f} "
+            f"| {_pct(g['stage_reach']['>=2'])} | {_pct(g['stage_reach']['>=3'])} "
+            f"| {_pct(g['stage_reach']['>=4'])} | {_pct(g['win_rate'])} "
+            f"| {g['return_mean']:.2f} +- {ci:.2f} | {_pct(g['actions']['siphon_frac'])} "
+            f"| {_pct(g['actions']['program_frac'])} | {g['distinct_programs']} "
+            f"| {s['final_stage_mean']:.2f} | {rnd['final_stage_mean']:.2f} "
+            f"| {ttq_text} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    """Run the benchmark (or print the table of recorded runs)."""
+    args = parse_args(argv)
+    if args.table:
+        path = Path(args.results)
+        records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        print(table(records))
+        return
+    run_benchmark(args)
 
 
 if __name__ == "__main__":
