@@ -7,6 +7,7 @@ A multi-seed checkpoint (its header lists `seeds`) holds every seed's runner sta
 the one of the seed at `seed_index` (0: the first seed of the run's list).
 """
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +65,8 @@ def load_policy(path_or_run_dir, compilation_cache: bool = False, seed_index: in
     `enable_compilation_cache`): it must happen before JAX compiles anything in the process.
     `seed_index` picks the seed of a multi-seed run (index into its seed list).
     """
-    path = ckpt.resolve(path_or_run_dir)
-    header, payload = ckpt.read_header(path)
+    path, header, payload = ckpt.load_newest_valid(
+        path_or_run_dir, lambda m: print(f"hackmatrix: {m}", file=sys.stderr, flush=True))
     config = config_of_header(path, header)
     if compilation_cache:
         enable_compilation_cache(config)

@@ -1,10 +1,12 @@
 """Checkpoints: the whole runner state plus a JSON header, written atomically and checksummed.
 
-File layout: MAGIC, an 8-byte big-endian header length, the UTF-8 JSON header, then the payload
-(flax msgpack of the host copy of the RunnerState). The header holds the format version, the
-payload's length and SHA-256, the update counter, the last logged step, the run id and the
-resolved config. A file is written to a temporary name, fsynced, then os.replace'd into place, so
-a reader sees either the old set of files or the complete new one, never a torn file.
+File layout (format 2): MAGIC, an 8-byte big-endian header length, the UTF-8 JSON header, the
+payload (flax msgpack of the host copy of the RunnerState), then the 32-byte SHA-256 of every byte
+before it, so one flipped bit anywhere (the config in the header included) is detected. The header
+holds the format version, the payload's length, the update counter, the last logged step, the run
+id and the resolved config. Format 1 (no trailer; the header held the payload's SHA-256 only) is
+still read. A file is written to a temporary name, fsynced, then os.replace'd into place, so a
+reader sees either the old set of files or the complete new one, never a torn file.
 """
 
 import hashlib
@@ -21,7 +23,9 @@ from flax import serialization
 from hackmatrix.errors import CheckpointError
 
 MAGIC = b"HACKMATRIX-CKPT\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+DIGEST_BYTES = 32
 SUFFIX = ".ckpt"
 NAME_RE = re.compile(r"^update_(\d{8})\.ckpt$")
 
@@ -54,9 +58,10 @@ def encode(runner_host, header: dict) -> bytes:
     """Return the bytes of a checkpoint file for a host runner state and header fields."""
     payload = serialization.to_bytes(runner_host)
     header = dict(header, format=FORMAT_VERSION, payload_bytes=len(payload),
-                  sha256=hashlib.sha256(payload).hexdigest(), written_at=time.time())
+                  written_at=time.time())
     head = json.dumps(header, sort_keys=True).encode()
-    return MAGIC + len(head).to_bytes(8, "big") + head + payload
+    body = MAGIC + len(head).to_bytes(8, "big") + head + payload
+    return body + hashlib.sha256(body).digest()
 
 
 def write_atomic(path, data: bytes) -> None:
@@ -90,6 +95,14 @@ def save(directory, runner_host, header: dict, keep_last: int) -> Path:
     return path
 
 
+def _corrupt(path, why: str) -> CheckpointError:
+    """The error for a damaged file: what is wrong and how to resume anyway."""
+    return CheckpointError(
+        f"checkpoint '{path}' is corrupt or truncated ({why}); resume from its run directory "
+        f"(`hackmatrix train --resume <run dir>` skips damaged checkpoints) or name an earlier "
+        f"checkpoint of the same run")
+
+
 def read_header(path) -> tuple:
     """Return (header, payload) of a checkpoint file, verifying its framing and checksum."""
     path = Path(path)
@@ -101,21 +114,27 @@ def read_header(path) -> tuple:
         raise CheckpointError(f"'{path}' is not a hackmatrix checkpoint (bad magic bytes)")
     start = len(MAGIC) + 8
     size = int.from_bytes(data[len(MAGIC):start], "big")
+    # Format 2 is verified as a whole before its header is trusted (a flipped config value).
+    body, digest = data[:-DIGEST_BYTES], data[-DIGEST_BYTES:]
+    whole_ok = len(data) > start + DIGEST_BYTES and hashlib.sha256(body).digest() == digest
     try:
         header = json.loads(data[start:start + size])
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError(f"checkpoint '{path}' is corrupt: unreadable header") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
-        found = header.get("format") if isinstance(header, dict) else None
+        raise _corrupt(path, "unreadable header") from None
+    found = header.get("format") if isinstance(header, dict) else None
+    if found not in READABLE_FORMATS:
         raise CheckpointError(f"checkpoint '{path}' has format {found!r}; this version reads "
-                              f"format {FORMAT_VERSION} only")
-    payload = data[start + size:]
-    if (len(payload) != header.get("payload_bytes")
-            or hashlib.sha256(payload).hexdigest() != header.get("sha256")):
-        raise CheckpointError(
-            f"checkpoint '{path}' is corrupt or truncated: its checksum does not match "
-            f"({len(payload)} of {header.get('payload_bytes')} payload bytes); use an earlier "
-            f"checkpoint of the same run")
+                              f"formats {', '.join(map(str, READABLE_FORMATS))} (a newer "
+                              f"hackmatrix wrote it, or the file is damaged)")
+    if found == 1:
+        payload = data[start + size:]
+        ok = hashlib.sha256(payload).hexdigest() == header.get("sha256")
+    else:
+        payload = body[start + size:]
+        ok = whole_ok
+    if not ok or len(payload) != header.get("payload_bytes"):
+        raise _corrupt(path, f"checksum mismatch, {len(payload)} of "
+                             f"{header.get('payload_bytes')} payload bytes")
     return header, payload
 
 
@@ -147,16 +166,46 @@ def restore(path, target, header=None, payload=None):
     return restored
 
 
+def _run_dir_checkpoints(path: Path) -> list:
+    """Return the checkpoints of a run directory (or of a checkpoints/ folder), oldest first."""
+    for directory in (path / "checkpoints", path):
+        found = list_checkpoints(directory)
+        if found:
+            return found
+    raise CheckpointError(f"no checkpoint (update_*.ckpt) in '{path}' or "
+                          f"'{path / 'checkpoints'}'")
+
+
 def resolve(path_or_run_dir) -> Path:
-    """Return the checkpoint file named, or the newest one of a run directory."""
+    """Return the checkpoint file named, or the newest one of a run directory (unverified)."""
     path = Path(path_or_run_dir)
     if path.is_file():
         return path
     if path.is_dir():
-        for directory in (path / "checkpoints", path):
-            found = list_checkpoints(directory)
-            if found:
-                return found[-1]
-        raise CheckpointError(f"no checkpoint (update_*.ckpt) in '{path}' or "
-                              f"'{path / 'checkpoints'}'")
+        return _run_dir_checkpoints(path)[-1]
     raise CheckpointError(f"'{path}' is neither a checkpoint file nor a run directory")
+
+
+def load_newest_valid(path_or_run_dir, warn) -> tuple:
+    """Return (path, header, payload) of the file named, or of a run's newest valid checkpoint.
+
+    A file named explicitly must be valid. In a run directory, damaged checkpoints (newest first)
+    are skipped, each reported through `warn` with the reason, so that one torn or bit-flipped
+    file does not strand the run; CheckpointError when none is valid.
+    """
+    path = Path(path_or_run_dir)
+    if path.is_file() or not path.is_dir():
+        path = resolve(path)
+        return (path, *read_header(path))
+    skipped = []
+    for candidate in reversed(_run_dir_checkpoints(path)):
+        try:
+            header, payload = read_header(candidate)
+        except CheckpointError as err:
+            skipped.append(str(err))
+            warn(f"skipping checkpoint {candidate.name}: {err}")
+            continue
+        if skipped:
+            warn(f"resuming from {candidate}, the newest valid checkpoint")
+        return candidate, header, payload
+    raise CheckpointError(f"no valid checkpoint in '{path}': " + "; ".join(skipped))

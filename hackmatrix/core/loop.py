@@ -2,7 +2,10 @@
 
 One device->host transfer per chunk carries the (chunk_size,) metric rows; the loop publishes one
 point per update, checkpoints at chunk ends (every N updates / M minutes, and at the end), and on
-Ctrl-C finishes the chunk in flight, checkpoints, closes every sink and returns normally.
+Ctrl-C or SIGTERM finishes the chunk in flight, checkpoints, closes every sink and returns normally
+(status "interrupted", with the signal). Every sink has delivered and flushed every point up to a
+checkpoint before that checkpoint is written, so a run killed at any moment resumes with no point
+missing in any sink. The run directory is locked (`hackmatrix.core.run_lock`) while training.
 
 A multi-seed run (`run.seeds`) trains every seed in one program (init and chunk vmapped over the
 seeds, compiled once): the runner and the checkpoints hold all seeds stacked on a leading axis,
@@ -10,6 +13,7 @@ and each seed logs to its own sinks (see `hackmatrix.core.seed_group`). A NaN lo
 stops the whole group, as it does a one-seed run.
 """
 
+import contextlib
 import math
 import signal
 import sys
@@ -38,6 +42,7 @@ from hackmatrix.core.parallel import (
 )
 from hackmatrix.core.resume import ResumePoint
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
+from hackmatrix.core.run_lock import RunLock
 from hackmatrix.core.seed_group import open_group
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
@@ -56,35 +61,63 @@ class RunResult:
     """How a training run ended."""
 
     run_dir: Path
-    status: str  # "finished", "interrupted" (Ctrl-C) or "stopped" (metrics health)
+    status: str  # "finished", "interrupted" (SIGINT/SIGTERM) or "stopped" (metrics health)
     update: int  # updates completed
     checkpoint: Path | None  # the last checkpoint written
     params: object  # final params (host arrays; stacked on a leading seed axis when multi-seed)
     seeds: tuple = ()  # the seeds trained (one for a plain run)
+    signum: int | None = None  # the signal that interrupted the run
 
 
-class _Interrupt:
-    """SIGINT -> a flag checked between chunks; a second Ctrl-C aborts at once."""
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM before the training loop started (nothing to checkpoint yet)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Signals:
+    """SIGINT and SIGTERM -> a flag checked between chunks, once the loop is armed.
+
+    Before `arm` (compiling, opening sinks) a signal raises Interrupted at once. Armed, the first
+    signal asks for the orderly stop; later ones only say that it is under way, because aborting
+    then would lose the checkpoint or the sinks' last points (SIGKILL still aborts).
+    """
+
+    HANDLED = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
-        self.requested = False
-        self._previous = None
+        self.signum = None
+        self.armed = False
+        self._previous = {}
+
+    @property
+    def requested(self) -> bool:
+        """True once a signal asked the armed loop to stop."""
+        return self.signum is not None
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {s: signal.signal(s, self._handle) for s in self.HANDLED}
         return self
 
     def _handle(self, signum, frame):
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        if not self.armed:
+            raise Interrupted(signum)
         if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl-C: finishing the current chunk, then checkpointing "
-              "(press Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
+            print(f"\n{name}: shutdown already in progress (finishing the chunk, checkpointing, "
+                  "flushing every sink); please wait (SIGKILL aborts without saving)",
+                  file=sys.stderr, flush=True)
+            return
+        self.signum = signum
+        print(f"\n{name}: finishing the current chunk, then checkpointing and flushing every "
+              "sink", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
@@ -111,6 +144,7 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
     init = (trainer or make_train(config)).init
     shapes = (jax.eval_shape(jax.vmap(init), jax.ShapeDtypeStruct((len(seeds), 2), jnp.uint32))
               if multi else jax.eval_shape(init, jax.random.PRNGKey(0)))
+    host, update = None, 0
     if resume is not None:
         host = ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload)
         update = int(resume.header["update"])
@@ -118,6 +152,19 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
         if stored != [update]:
             raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
                                   f"says update {update}, its state {stored}")
+    with contextlib.ExitStack() as stack:
+        signals = stack.enter_context(_Signals())
+        if resume is not None and is_main:
+            # Locked before the compile, so a second `--resume` of a live run fails in seconds.
+            stack.callback(RunLock(resume.run_dir).release)
+        return _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, update,
+                                signals, stack, log)
+
+
+def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, update, signals,
+                     stack, log) -> RunResult:
+    """Compile, open the run directory and the sinks, and run the session to its end."""
+    is_main = jax.process_index() == 0
     log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
         f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
         f"{f'{len(seeds)} seeds {list(seeds)} vmapped, ' if multi else ''}on "
@@ -132,9 +179,10 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
     trainer = compiled.trainer
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
+        if run_dir is not None:
+            stack.callback(RunLock(run_dir).release)
         runner = compiled.init(stack_seed_keys(seeds) if multi
                                else jax.random.PRNGKey(config.run.seed))
-        update = 0
     else:
         run_dir, info = resume.run_dir, resume.run_info
         runner = place(host, compiled.shardings)
@@ -155,16 +203,13 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
     session = _Session(config, trainer, compiled.chunk, runner, update, run_dir, info, pipeline,
                        log, resume.checkpoint if resume else None, seeds if multi else None)
     status = "failed"
+    signals.armed = True
     try:
-        with _Interrupt() as interrupt:
-            result = session.run(interrupt)
+        result = session.run(signals)
         status = "finished" if result.status == "finished" else "interrupted"
         if result.checkpoint is not None and is_main:
             pipeline.log_artifact(result.checkpoint)
         return result
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
     finally:
         pipeline.close(status)
         if status != "failed" and run_dir is not None:
@@ -185,11 +230,11 @@ class _Session:
         self.batch = batch_size(config)
         self.seeds = seeds  # None for a one-seed run, whose runner has no seed axis
 
-    def run(self, interrupt) -> RunResult:
-        """Run chunks until the end, Ctrl-C or a health stop."""
+    def run(self, signals) -> RunResult:
+        """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
         status = "finished"
         while self.update < self.trainer.num_updates:
-            if interrupt.requested:
+            if signals.requested:
                 status = "interrupted"
                 break
             self._one_chunk()
@@ -208,7 +253,8 @@ class _Session:
                      f"{self.config.health.stop_patience} updates in a row "
                      f"(metrics.health.stop_when_unhealthy); checkpoint {self.last_checkpoint}")
         return RunResult(self.run_dir, status, self.update, self.last_checkpoint, params,
-                         self.seeds or (self.config.run.seed,))
+                         self.seeds or (self.config.run.seed,),
+                         signals.signum if status == "interrupted" else None)
 
     def _one_chunk(self):
         n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
@@ -250,7 +296,14 @@ class _Session:
         return bool(by_count or by_time)
 
     def save(self):
-        """Write a checkpoint of the current runner state (every process joins the gather)."""
+        """Write a checkpoint of the current runner state (every process joins the gather).
+
+        Every sink delivers and flushes its points first: a checkpoint at update k promises that
+        each live sink holds every point <= k, so a resume from it never leaves a gap.
+        """
+        if not self.pipeline.flush():
+            self.log("warning: a sink did not deliver its points within its timeout; the "
+                     "checkpoint is written anyway (that sink is reported when it fails)")
         host = ckpt.host_copy(self.runner)
         self.checkpointed_update, self.checkpointed_at = self.update, time.monotonic()
         if self.run_dir is None:

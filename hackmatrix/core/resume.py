@@ -1,6 +1,7 @@
 """Resuming a run: find and verify the checkpoint, rebuild its config, apply allowed overrides."""
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,14 +31,19 @@ class ResumePoint:
     run_info: dict
 
 
-def prepare_resume(path_or_run_dir, overrides=()) -> tuple:
+def _warn(message: str) -> None:
+    print(f"hackmatrix: {message}", file=sys.stderr, flush=True)
+
+
+def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
     """Return (config, ResumePoint) for `hackmatrix train --resume PATH [overrides]`.
 
     Reads and checksums the checkpoint before anything else happens, so a corrupt or
     incompatible checkpoint fails with a CheckpointError and nothing is written or overwritten.
+    Given a run directory, it resumes from the newest valid checkpoint, reporting through `warn`
+    each damaged one it skipped and why.
     """
-    path = ckpt.resolve(path_or_run_dir)
-    header, payload = ckpt.read_header(path)
+    path, header, payload = ckpt.load_newest_valid(path_or_run_dir, warn)
     try:
         flat = flatten(header["config"], all_keys())
         config = config_from_dict(flat, frozenset(header.get("explicit", ())))

@@ -80,10 +80,11 @@ class GroupPipeline:
         for pipeline in self.pipelines:
             pipeline.log_artifact(path)
 
-    def flush(self) -> None:
-        """Wait until every sink has taken all points so far."""
-        for pipeline in self._all():
-            pipeline.flush()
+    def flush(self) -> bool:
+        """Wait until every sink has delivered and flushed all points so far; False on timeout."""
+        # Every pipeline is flushed, also after one timed out (no short-circuit).
+        delivered = [pipeline.flush() for pipeline in self._all()]
+        return all(delivered)
 
     def close(self, status: str) -> None:
         """Close every pipeline (each prints its seed's health summary)."""

@@ -1,8 +1,16 @@
-"""`hackmatrix train`: train with config.yaml (+ dotted overrides), or resume a run exactly."""
+"""`hackmatrix train`: train with config.yaml (+ dotted overrides), or resume a run exactly.
+
+Exit status: 0 finished; 1 stopped by a health check (stop_when_unhealthy); 2 an error (bad config,
+corrupt checkpoint, locked run directory, ...); 130 interrupted by SIGINT (Ctrl-C) and 143 by
+SIGTERM (128 + the signal number, as shells report signals), after the checkpoint was written.
+"""
 
 import argparse
+import signal
 import sys
 from pathlib import Path
+
+EXIT_FINISHED, EXIT_STOPPED, EXIT_ERROR = 0, 1, 2
 
 DEFAULT_CONFIG = "config.yaml"
 EPILOG = """examples:
@@ -10,6 +18,8 @@ EPILOG = """examples:
   hackmatrix train --config other.yaml ppo.ent_coef=0.2 env.num_envs=512
   hackmatrix train --resume runs/ppo-003             # continue from its newest checkpoint
   hackmatrix train --resume runs/ppo-003/checkpoints/update_00000048.ckpt sinks=[console]
+
+exit status: 0 finished, 1 stopped by a health check, 2 error, 130 Ctrl-C, 143 SIGTERM
 """
 
 
@@ -41,10 +51,17 @@ def _set_up_jax(config) -> None:
         jax.config.update("jax_compilation_cache_dir", str(path))
 
 
+def exit_status(result) -> int:
+    """Return the process exit status of a finished, stopped or interrupted run."""
+    if result.status == "interrupted":
+        return 128 + (result.signum or signal.SIGINT)
+    return EXIT_STOPPED if result.status == "stopped" else EXIT_FINISHED
+
+
 def run(args) -> int:
-    """Run `hackmatrix train`; returns the exit status (0 also after Ctrl-C with a checkpoint)."""
+    """Run `hackmatrix train`; returns the exit status (see the module docstring)."""
     from hackmatrix.core.config import load_config
-    from hackmatrix.core.loop import train
+    from hackmatrix.core.loop import Interrupted, train
     from hackmatrix.core.resume import prepare_resume
     from hackmatrix.errors import ConfigError
 
@@ -61,7 +78,8 @@ def run(args) -> int:
     _set_up_jax(config)
     try:
         result = train(config, resume=point)
-    except KeyboardInterrupt:
-        print("\ninterrupted before the first checkpoint could be written", file=sys.stderr)
-        return 130
-    return 1 if result.status == "stopped" else 0
+    except Interrupted as stop:
+        print(f"\n{signal.Signals(stop.signum).name} before training started: nothing was "
+              "trained, no checkpoint written", file=sys.stderr)
+        return 128 + stop.signum
+    return exit_status(result)

@@ -1,5 +1,6 @@
 """Checkpoint files: round trip, atomic replacement, keep-last, and clear errors on bad files."""
 
+import hashlib
 import json
 import os
 
@@ -7,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import serialization
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.runner_state import RunnerState
@@ -81,6 +83,45 @@ def test_corrupt_files_give_a_clear_error(tmp_path, damage, message):
     path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(CheckpointError, match=message):
         ckpt.restore(path, _shapes(_runner()))
+
+
+def test_one_flipped_bit_in_the_header_is_detected(tmp_path):
+    path = ckpt.save(tmp_path, _runner(), {"update": 1, "config": {"ent_coef": 0.15}}, keep_last=3)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"0.15")
+    data[at + 2] ^= ord("1") ^ ord("5")  # 0.15 -> 0.55, still valid JSON
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=f"checkpoint '{path}' is corrupt or truncated"):
+        ckpt.read_header(path)
+
+
+def test_format_1_files_are_still_read(tmp_path):
+    runner = _runner()
+    payload = serialization.to_bytes(runner)
+    header = {"update": 5, "format": 1, "payload_bytes": len(payload),
+              "sha256": hashlib.sha256(payload).hexdigest()}
+    head = json.dumps(header).encode()
+    path = tmp_path / ckpt.checkpoint_name(5)
+    path.write_bytes(ckpt.MAGIC + len(head).to_bytes(8, "big") + head + payload)
+    assert ckpt.read_header(path)[0]["update"] == 5
+    restored = ckpt.restore(path, _shapes(runner))
+    np.testing.assert_array_equal(restored.obs, runner.obs)
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        ckpt.read_header(path)
+
+
+def test_load_newest_valid_falls_back_and_names_what_it_skipped(tmp_path):
+    for update in (2, 4, 6):
+        ckpt.save(tmp_path / "checkpoints", _runner(), {"update": update}, keep_last=3)
+    newest = tmp_path / "checkpoints" / ckpt.checkpoint_name(6)
+    newest.write_bytes(newest.read_bytes()[:-3])
+    warnings = []
+    path, header, _ = ckpt.load_newest_valid(tmp_path, warnings.append)
+    assert path.name == ckpt.checkpoint_name(4) and header["update"] == 4
+    assert "update_00000006.ckpt" in warnings[0] and "corrupt or truncated" in warnings[0]
+    with pytest.raises(CheckpointError, match="corrupt"):
+        ckpt.load_newest_valid(newest, warnings.append)
 
 
 def test_other_format_version_is_refused(tmp_path):

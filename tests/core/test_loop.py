@@ -52,16 +52,28 @@ def test_nan_loss_stops_with_the_update_and_saves_nothing(tmp_path):
     assert ckpt.list_checkpoints(run_dir / "checkpoints") == []
 
 
-def test_corrupt_checkpoint_fails_resume_and_overwrites_nothing(tmp_path, base_trainer):
+def test_resume_skips_a_corrupt_newest_checkpoint_and_overwrites_nothing(tmp_path, base_trainer):
     result = _train(tmp_path, trainer=base_trainer)
-    data = bytearray(result.checkpoint.read_bytes())
+    older, newest = ckpt.list_checkpoints(result.run_dir / "checkpoints")
+    data = bytearray(newest.read_bytes())
     data[-5] ^= 0xFF
-    result.checkpoint.write_bytes(bytes(data))
+    newest.write_bytes(bytes(data))
     before = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
-        prepare_resume(result.run_dir)
+    warnings = []
+    _config, point = prepare_resume(result.run_dir, warn=warnings.append)
+    assert point.checkpoint == older and point.header["update"] == 6
+    assert "skipping checkpoint update_00000008.ckpt" in warnings[0]
+    assert "corrupt or truncated" in warnings[0] and str(older) in warnings[1]
+    # A file named explicitly is not replaced by another one.
+    with pytest.raises(CheckpointError, match="corrupt or truncated.*--resume <run dir>"):
+        prepare_resume(newest)
+    older.write_bytes(older.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="no valid checkpoint"):
+        prepare_resume(result.run_dir, warn=warnings.append)
     after = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
-    assert after == before
+    assert set(after) == set(before)
+    assert {p: b for p, b in after.items() if p != older} == {
+        p: b for p, b in before.items() if p != older}
 
 
 def test_resume_allows_only_harmless_overrides(tmp_path, base_trainer):
