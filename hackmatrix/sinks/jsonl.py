@@ -3,7 +3,8 @@
 Each line is `{"step": <update>, "time": <unix seconds>, "<metric>": <value>, ...}`. NONFINITE
 policy "keep": standard JSON has no NaN/inf, so a non-finite value is written as null (the key is
 kept, the pipeline reports it). On resume, lines after `start_step` (logged after the checkpoint
-the run resumes from) are removed first, so the file never holds a step twice.
+the run resumes from) are removed first, so the file never holds a step twice, and so is a torn
+last line (the process was killed while writing it).
 """
 
 import json
@@ -51,10 +52,20 @@ class JsonlSink(Sink):
         self._file = open(self.path, "a", buffering=1)  # noqa: SIM115
 
     def _truncate_after(self, start_step: int) -> None:
-        """Drop the lines logged after the resume point (atomically)."""
+        """Drop the lines logged after the resume point and a torn last line (atomically)."""
         if not self.path.exists():
             return
-        rows = read_jsonl(self.path)
+        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
+        rows = []
+        for number, line in enumerate(lines, 1):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                if number < len(lines):
+                    raise SinkError(f"{self.path} line {number} is not JSON; repair or remove "
+                                    "that line, then resume again") from None
+                log.warning("jsonl: removed the torn last line of %s (the process was killed "
+                            "while writing it)", self.path)
         kept = [row for row in rows if row["step"] <= start_step]
         removed = len(rows) - len(kept)
         if removed:

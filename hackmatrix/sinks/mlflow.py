@@ -8,7 +8,10 @@ are a collision: the later one gets a `_2`, `_3`... suffix and a warning, and th
 sinks_state.json so that a resumed run uses the same names. Checkpoints go to the run's artifacts
 under `artifact_path`. NONFINITE policy "keep": MLflow stores NaN as NaN and +-inf as +-1.8e308.
 
-Resume: the MLflow run id is kept in sinks_state.json; a resumed run reopens that run.
+Resume: the MLflow run id is kept in sinks_state.json; a resumed run reopens that run. Points that
+the run already holds after the resume point (logged before a SIGKILL, after the last checkpoint)
+are not logged again: the resumed run recomputes the same values, and MLflow cannot replace a
+point, so logging them would store each of those steps twice.
 
 Multi-seed runs (RunInfo.group_id set): each seed is a child run (tag `mlflow.parentRunId`, so the
 MLflow UI nests it) of one parent run per group. The parent carries the group's params (the
@@ -119,9 +122,17 @@ class MlflowSink(Sink):
             self.client.update_run(self.run_id, status="RUNNING")
             self.client.set_tag(self.run_id, "hackmatrix.resumed_at_update",
                                 str(run_info.start_step))
+            self._logged = self._last_steps()
         else:
             self.run_id = self._create_run(run_info)
+            self._logged = {}
         self._save_state()
+
+    def _last_steps(self) -> dict[str, int]:
+        """Return the last step each metric of the reopened run already holds."""
+        keys = self.client.get_run(self.run_id).data.metrics
+        return {key: max(m.step for m in self.client.get_metric_history(self.run_id, key))
+                for key in keys}
 
     def _experiment_id(self) -> str:
         experiment = self.client.get_experiment_by_name(self.options["experiment"])
@@ -184,9 +195,10 @@ class MlflowSink(Sink):
         self.names.changed = False
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
-        """One log_batch call with every scalar of the update."""
+        """One log_batch call with every scalar of the update not already in the run."""
         timestamp = int(time.time() * 1000)
-        batch = [self._Metric(self.names(k), v, timestamp, step) for k, v in metrics.items()]
+        batch = [self._Metric(name, v, timestamp, step) for k, v in metrics.items()
+                 if step > self._logged.get(name := self.names(k), 0)]
         for start in range(0, len(batch), BATCH_METRICS):
             self.client.log_batch(self.run_id, metrics=batch[start:start + BATCH_METRICS])
         if self.names.changed:

@@ -49,3 +49,33 @@ def test_two_halves_continue_the_same_run_in_every_backend(make_run_info, tmp_pa
 
     out = capsys.readouterr().out
     assert "resumed after update 5" in out and "run test-run finished at update 10" in out
+
+
+def test_points_logged_after_the_checkpoint_are_not_doubled(make_run_info, tmp_path):
+    """A run killed at update 7 after its checkpoint at 5, resumed from 5, recomputing 6-7."""
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    specs = ["jsonl", "tensorboard",
+             {"type": "mlflow", "tracking_uri": uri, "artifact_location": str(tmp_path / "art")}]
+
+    def half(info, steps):
+        sinks = create_sinks(specs, info)
+        pipeline = MetricsPipeline(sinks, report=lambda m: None)
+        for step in steps:
+            pipeline.publish(step, {"train/entropy": step / 4})
+        pipeline.close("interrupted")
+        return {sink.name: sink for sink in sinks}
+
+    first = half(make_run_info(), range(1, 8))
+    directory = make_run_info().directory
+    with open(directory / "metrics.jsonl", "a") as torn:
+        torn.write('{"step": 8, "train/ent')  # the kill came in the middle of a line
+    half(make_run_info(resumed=True, start_step=5), range(6, 11))
+    expected = [(s, s / 4) for s in range(1, 11)]
+
+    assert [(r["step"], r["train/entropy"]) for r in read_jsonl(directory / "metrics.jsonl")] \
+        == expected
+    accumulator = EventAccumulator(str(directory / "tensorboard"))
+    accumulator.Reload()
+    assert [(e.step, e.value) for e in accumulator.Scalars("train/entropy")] == expected
+    metric = MlflowClient(uri).get_metric_history(first["mlflow"].run_id, "train/entropy")
+    assert sorted((m.step, m.value) for m in metric) == expected
