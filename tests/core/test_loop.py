@@ -1,14 +1,20 @@
-"""The host loop on the probe env: checkpoint schedule, NaN stop, resume checks, CLI errors."""
+"""The host loop on the probe env: checkpoints, NaN stop, resume checks, signals, lock, CLI."""
 
 import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import LOOP_BASE, ProbeEnv, probe_train_reduce
 
 from hackmatrix.core import checkpoint as ckpt
-from hackmatrix.core import load_config, make_train, train_cli
+from hackmatrix.core import load_config, loop, make_train, train_cli
 from hackmatrix.core.loop import TrainingDivergedError, train
 from hackmatrix.core.resume import prepare_resume
+from hackmatrix.core.run_lock import RunLock, RunLockedError
 from hackmatrix.errors import CheckpointError, ConfigError
 from hackmatrix.sinks.jsonl import read_jsonl
 
@@ -114,3 +120,54 @@ def test_cli_errors_come_before_any_compile(argv, message, tmp_path, monkeypatch
     with pytest.raises((ConfigError, CheckpointError), match=message):
         _cli(argv)
     assert not (tmp_path / "runs").exists()
+
+
+def test_signals_stop_the_armed_loop_once_and_report_a_second_signal(capsys):
+    with loop._Signals() as signals:
+        with pytest.raises(loop.Interrupted) as early:
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert early.value.signum == signal.SIGTERM and not signals.requested
+        signals.armed = True
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert signals.signum == signal.SIGINT
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    err = capsys.readouterr().err
+    assert "Ctrl-C: finishing the current chunk" in err
+    assert "SIGTERM: shutdown already in progress" in err
+
+
+@pytest.mark.parametrize("status, signum, code", [
+    ("finished", None, 0), ("stopped", None, 1), ("interrupted", signal.SIGINT, 130),
+    ("interrupted", signal.SIGTERM, 143)])
+def test_exit_status_tells_how_the_run_ended(status, signum, code):
+    result = loop.RunResult(Path("."), status, 1, None, None, signum=signum)
+    assert train_cli.exit_status(result) == code
+
+
+def test_run_lock_names_the_holder_and_ends_with_it(tmp_path):
+    lock = RunLock(tmp_path)
+    with pytest.raises(RunLockedError, match=f"'{tmp_path}' is in use by process {os.getpid()}"):
+        RunLock(tmp_path)
+    lock.release()
+    RunLock(tmp_path).release()  # the file left behind does not block a later run
+    code = ("import sys, time; from hackmatrix.core.run_lock import RunLock; "
+            "RunLock(sys.argv[1]); print(flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE)
+    holder.stdout.readline()
+    with pytest.raises(RunLockedError, match=f"process {holder.pid}"):
+        RunLock(tmp_path)
+    holder.kill()
+    holder.wait()
+    RunLock(tmp_path).release()
+
+
+def test_a_second_resume_of_a_live_run_is_refused(tmp_path, base_trainer):
+    result = _train(tmp_path, trainer=base_trainer)
+    _config, point = prepare_resume(result.run_dir)
+    lock = RunLock(result.run_dir)
+    try:
+        with pytest.raises(RunLockedError, match="in use by process"):
+            train(_config, trainer=base_trainer, resume=point, log=lambda *a: None)
+    finally:
+        lock.release()
