@@ -40,7 +40,7 @@ from hackmatrix.core.parallel import (
     place,
     stack_seed_keys,
 )
-from hackmatrix.core.resume import ResumePoint
+from hackmatrix.core.resume import ResumePoint, config_differences
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
 from hackmatrix.core.run_lock import RunLock
 from hackmatrix.core.seed_group import open_group
@@ -146,7 +146,16 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
               if multi else jax.eval_shape(init, jax.random.PRNGKey(0)))
     host, update = None, 0
     if resume is not None:
-        host = ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload)
+        try:
+            host = ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload)
+        except CheckpointError as err:
+            # Name the cause in config keys; the array that differs follows as the detail.
+            differ = config_differences(resume.header, config)
+            if not differ:
+                raise
+            raise CheckpointError(f"checkpoint '{resume.checkpoint}' was written by a run with "
+                                  f"another config; keys that differ: {'; '.join(differ)} "
+                                  f"({err})") from None
         update = int(resume.header["update"])
         stored = sorted(set(np.ravel(host.update).tolist()))  # one count per seed
         if stored != [update]:

@@ -73,3 +73,22 @@ def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
     return config, ResumePoint(checkpoint=path, header=header, payload=payload, run_dir=run_dir,
                                run_info=run_info)
 
+
+
+def config_differences(header: dict, config) -> list:
+    """Return 'key (A there, B here)' for each state-shaping key where checkpoint and config differ."""
+    try:
+        theirs = flatten(header.get("config") or {}, all_keys())
+    except ConfigError:
+        return []
+    ours = flat_dict(config)
+    # run.* names and places the run; of it only the seed list shapes the state.
+    return [f"{key} ({theirs[key]!r} there, {ours[key]!r} here)" for key in sorted(theirs)
+            if key in ours and not key.startswith(RESUMABLE_PREFIXES)
+            and (key == "run.seeds" or not key.startswith("run."))
+            and _plain(theirs[key]) != _plain(ours[key])]
+
+
+def _plain(value):
+    """Lists and tuples compare equal (YAML gives lists, the config holds tuples)."""
+    return list(value) if isinstance(value, (list, tuple)) else value

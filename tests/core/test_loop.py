@@ -97,7 +97,8 @@ def test_resume_into_a_smaller_network_is_refused(tmp_path, base_trainer):
     _config, point = prepare_resume(result.run_dir)
     other = load_config(None, LOOP_BASE + ["network.hidden_sizes=[16]"])
     trainer = make_train(other, ProbeEnv(), None, probe_train_reduce)
-    with pytest.raises(CheckpointError, match="incompatible with this run"):
+    with pytest.raises(CheckpointError, match=r"another config; keys that differ: "
+                       r"network.hidden_sizes \(\[32\] there, \[16\] here\) \(checkpoint.*incompatible"):
         train(other, trainer=trainer, resume=point, log=lambda *a: None)
     assert ckpt.list_checkpoints(result.run_dir / "checkpoints")[-1] == result.checkpoint
 
