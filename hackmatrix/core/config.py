@@ -68,6 +68,7 @@ class RunConfig:
     updates_per_chunk: int = 4
     distributed: bool = False
     compilation_cache: str = "~/.cache/hackmatrix/xla"
+    sinks_failure: str = "fail"
     # An int N (seeds seed..seed+N-1) or a tuple of distinct ints; see `seed_list`.
     seeds: int | tuple = 1
 
@@ -150,6 +151,7 @@ RANGES = {
                  "a non-empty name of letters, digits, '-', '_' and '.'"),
     "run.runs_dir": (bool, "a non-empty path"),
     "run.updates_per_chunk": (_positive, "an integer >= 1"),
+    "run.sinks_failure": (lambda x: x in ("fail", "warn"), "one of ['fail', 'warn']"),
     "checkpoint.every_updates": (_non_negative, "an integer >= 0 (0 = never by count)"),
     "checkpoint.every_minutes": (_non_negative, "a float >= 0 (0 = never by time)"),
     "checkpoint.keep_last": (_positive, "an integer >= 1"),

@@ -14,12 +14,12 @@ stops the whole group, as it does a one-seed run.
 """
 
 import contextlib
+import dataclasses
 import math
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import jax
@@ -56,7 +56,7 @@ class TrainingDivergedError(HackmatrixError):
     """A non-finite loss: training stopped without saving the broken state."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class RunResult:
     """How a training run ended."""
 
@@ -67,6 +67,7 @@ class RunResult:
     params: object  # final params (host arrays; stacked on a leading seed axis when multi-seed)
     seeds: tuple = ()  # the seeds trained (one for a plain run)
     signum: int | None = None  # the signal that interrupted the run
+    sink_failures: tuple = ()  # one line per sink that failed during the run
 
 
 class Interrupted(KeyboardInterrupt):
@@ -218,11 +219,15 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
         status = "finished" if result.status == "finished" else "interrupted"
         if result.checkpoint is not None and is_main:
             pipeline.log_artifact(result.checkpoint)
-        return result
     finally:
         pipeline.close(status)
         if status != "failed" and run_dir is not None:
             log(describe_outputs(run_dir, specs, session.last_checkpoint, status, multi))
+    failures = tuple(pipeline.sink_failures)
+    if failures:
+        log("sinks that failed during the run (the other sinks hold every update):\n  "
+            + "\n  ".join(failures))
+    return dataclasses.replace(result, sink_failures=failures)
 
 
 class _Session:

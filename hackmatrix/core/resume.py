@@ -17,7 +17,8 @@ from hackmatrix.core.run_dir import read_run_info, run_dir_of_checkpoint
 from hackmatrix.errors import CheckpointError, ConfigError
 
 # Keys that change neither the computation nor its shapes, so a resumed run stays exact.
-RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.", "run.compilation_cache")
+RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.", "run.compilation_cache",
+                      "run.sinks_failure")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
                 raise ConfigError(
                     f"config key '{key}' cannot change when resuming (it would change the "
                     f"training itself); allowed when resuming: sinks, checkpoint.*, "
-                    f"metrics.health.*, run.compilation_cache")
+                    f"metrics.health.*, run.compilation_cache, run.sinks_failure")
             flat[key] = value
         config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
                                                            for t in overrides})

@@ -51,9 +51,11 @@ def group_point(points: Sequence[Mapping[str, float]]) -> dict:
 class GroupPipeline:
     """The pipelines of a run's seeds (one for a plain run) and the group's console view."""
 
-    def __init__(self, pipelines: Sequence[MetricsPipeline], console: MetricsPipeline | None):
+    def __init__(self, pipelines: Sequence[MetricsPipeline], console: MetricsPipeline | None,
+                 seeds: Sequence[int] = ()):
         self.pipelines = list(pipelines)
         self.console = console
+        self.seeds = tuple(seeds)  # the seed of each pipeline; empty for a plain run
 
     @property
     def last_step(self) -> int:
@@ -85,6 +87,15 @@ class GroupPipeline:
         # Every pipeline is flushed, also after one timed out (no short-circuit).
         delivered = [pipeline.flush() for pipeline in self._all()]
         return all(delivered)
+
+    @property
+    def sink_failures(self) -> list[str]:
+        """One line per sink that failed during the run (prefixed with its seed when multi-seed)."""
+        if not self.seeds:
+            return self.pipelines[0].sink_failures
+        prefixes = [f"seed {seed}: " for seed in self.seeds] + ["console view: "]
+        return [prefix + line for prefix, pipeline in zip(prefixes, self._all(), strict=False)
+                for line in pipeline.sink_failures]
 
     def close(self, status: str) -> None:
         """Close every pipeline (each prints its seed's health summary)."""
@@ -119,7 +130,7 @@ def open_group(specs: list, run_info: RunInfo, seeds: Sequence[int] | None, heal
         for pipeline in pipelines:
             pipeline.close("failed")
         raise
-    return GroupPipeline(pipelines, console)
+    return GroupPipeline(pipelines, console, seeds)
 
 
 def _seed_reporter(seed: int):

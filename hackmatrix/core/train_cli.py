@@ -1,8 +1,9 @@
 """`hackmatrix train`: train with config.yaml (+ dotted overrides), or resume a run exactly.
 
 Exit status: 0 finished; 1 stopped by a health check (stop_when_unhealthy); 2 an error (bad config,
-corrupt checkpoint, locked run directory, ...); 130 interrupted by SIGINT (Ctrl-C) and 143 by
-SIGTERM (128 + the signal number, as shells report signals), after the checkpoint was written.
+corrupt checkpoint, locked run directory, ...); 3 a sink failed during the run (unless
+run.sinks_failure is warn); 130 interrupted by SIGINT (Ctrl-C) and 143 by SIGTERM (128 + the
+signal number, as shells report signals), after the checkpoint was written.
 """
 
 import argparse
@@ -10,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-EXIT_FINISHED, EXIT_STOPPED, EXIT_ERROR = 0, 1, 2
+EXIT_FINISHED, EXIT_STOPPED, EXIT_ERROR, EXIT_SINK_FAILED = 0, 1, 2, 3
 
 DEFAULT_CONFIG = "config.yaml"
 EPILOG = """examples:
@@ -19,7 +20,8 @@ EPILOG = """examples:
   hackmatrix train --resume runs/ppo-003             # continue from its newest checkpoint
   hackmatrix train --resume runs/ppo-003/checkpoints/update_00000048.ckpt sinks=[console]
 
-exit status: 0 finished, 1 stopped by a health check, 2 error, 130 Ctrl-C, 143 SIGTERM
+exit status: 0 finished, 1 stopped by a health check, 2 error, 3 a sink failed,
+             130 Ctrl-C, 143 SIGTERM
 """
 
 
@@ -51,10 +53,12 @@ def _set_up_jax(config) -> None:
         jax.config.update("jax_compilation_cache_dir", str(path))
 
 
-def exit_status(result) -> int:
+def exit_status(result, sinks_failure: str = "fail") -> int:
     """Return the process exit status of a finished, stopped or interrupted run."""
     if result.status == "interrupted":
         return 128 + (result.signum or signal.SIGINT)
+    if result.sink_failures and sinks_failure == "fail":
+        return EXIT_SINK_FAILED
     return EXIT_STOPPED if result.status == "stopped" else EXIT_FINISHED
 
 
@@ -82,4 +86,4 @@ def run(args) -> int:
         print(f"\n{signal.Signals(stop.signum).name} before training started: nothing was "
               "trained, no checkpoint written", file=sys.stderr)
         return 128 + stop.signum
-    return exit_status(result)
+    return exit_status(result, config.run.sinks_failure)

@@ -37,6 +37,7 @@ class SinkWorker:
         self.sink = sink
         self.label = sink_label(sink)
         self.failed = False
+        self.failure = None  # (update or None, first line of the error) once disabled
         self._report = report
         self._put_timeout_s = put_timeout_s
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
@@ -49,6 +50,7 @@ class SinkWorker:
         if self.failed:
             return
         self.failed = True
+        self.failure = (step, why.splitlines()[0])
         where = f" at update {step}" if step is not None else ""
         self._report(
             f"sink '{self.label}' failed{where} and is disabled for the rest of the run "

@@ -145,6 +145,20 @@ class MetricsPipeline:
         """Names of the sinks disabled after an error."""
         return [worker.label for worker in self._workers if worker.failed]
 
+    @property
+    def sink_failures(self) -> list[str]:
+        """One line per disabled sink: its name, from which update, what it holds, the error."""
+        lines = []
+        for worker in self._workers:
+            if worker.failure is None:
+                continue
+            step, error = worker.failure
+            holds = (f"from update {step}; it holds the updates before {step}" if step is not None
+                     else "outside an update (flush, artifact or close); its last points may "
+                          "be missing")
+            lines.append(f"sink '{worker.label}' failed {holds}: {error}")
+        return lines
+
     def close(self, status: str = "finished") -> None:
         """Drain, flush and close every sink (bounded by close_timeout_s); print the summaries."""
         if status not in STATUSES:

@@ -146,6 +146,16 @@ def test_exit_status_tells_how_the_run_ended(status, signum, code):
     assert train_cli.exit_status(result) == code
 
 
+def test_a_failed_sink_exits_3_unless_told_to_warn():
+    failed = loop.RunResult(Path("."), "finished", 1, None, None,
+                            sink_failures=("sink 'mlflow' failed from update 3: ...",))
+    assert train_cli.exit_status(failed) == 3
+    assert train_cli.exit_status(failed, "warn") == 0
+    interrupted = loop.RunResult(Path("."), "interrupted", 1, None, None, signum=signal.SIGTERM,
+                                 sink_failures=failed.sink_failures)
+    assert train_cli.exit_status(interrupted) == 143
+
+
 def test_run_lock_names_the_holder_and_ends_with_it(tmp_path):
     lock = RunLock(tmp_path)
     with pytest.raises(RunLockedError, match=f"'{tmp_path}' is in use by process {os.getpid()}"):

@@ -138,6 +138,8 @@ def test_raising_sink_is_reported_once_and_isolated(run_info):
     assert [p["x/v"] for _, p in good.points] == [float(s) for s in range(1, 21)]
     assert len(good.artifacts) == 20 and bad.artifacts == []
     assert good.calls == ["flush", "flush", "close:finished"]
+    assert pipeline.sink_failures == [("sink 'raiser' failed from update 1; it holds the updates "
+                                       "before 1: RuntimeError: backend down at 1 (in log_metrics)")]
     assert bad.calls == ["close:finished"]  # disabled: no flush, only the closing courtesy
 
 
