@@ -11,10 +11,10 @@ import dataclasses
 import difflib
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import yaml
 
+from hackmatrix.core.config_file import read_config_file
 from hackmatrix.errors import ConfigError
 from hackmatrix.metrics.health import HealthConfig
 
@@ -132,7 +132,7 @@ RANGES = {
     "env.max_steps_in_episode": (_positive, "an integer >= 1"),
     "ppo.num_steps": (_positive, "an integer >= 1"),
     "ppo.total_timesteps": (_positive, "an integer >= 1"),
-    "ppo.update_epochs": (_positive, "an integer >= 1"),
+    "ppo.update_epochs": (lambda x: 1 <= x <= 10_000, "an integer in [1, 10000]"),
     "ppo.num_minibatches": (_positive, "an integer >= 1"),
     "ppo.learning_rate": (_positive, "a float > 0"),
     "ppo.gamma": (_unit_open, "a float in (0, 1]"),
@@ -150,6 +150,7 @@ RANGES = {
     "run.name": (lambda x: bool(x) and all(c.isalnum() or c in "-_." for c in x),
                  "a non-empty name of letters, digits, '-', '_' and '.'"),
     "run.runs_dir": (bool, "a non-empty path"),
+    "run.seed": (lambda x: -(2**63) <= x < 2**63, "an integer that fits in 64 bits"),
     "run.updates_per_chunk": (_positive, "an integer >= 1"),
     "run.sinks_failure": (lambda x: x in ("fail", "warn"), "one of ['fail', 'warn']"),
     "checkpoint.every_updates": (_non_negative, "an integer >= 0 (0 = never by count)"),
@@ -321,7 +322,9 @@ def check_consistency(config: Config) -> None:
 
 def nearest_divisor(n: int, target: float) -> int:
     """Return the divisor of n closest to target (the smaller one on a tie)."""
-    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    # Pairs (d, n // d) up to sqrt(n): instant even for absurd n (a full scan hung at 4e9).
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    divisors = small + [n // d for d in small]
     return min(divisors, key=lambda d: (abs(d - target), d))
 
 
@@ -372,13 +375,7 @@ def load_config(path=None, overrides=()) -> Config:
     valid = all_keys()
     flat = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file '{path}' does not exist")
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+        loaded = read_config_file(path)
         flat = flatten(loaded, valid)
     from_file = config_from_dict(flat)
     defaults = flat_dict(Config())

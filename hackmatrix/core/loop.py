@@ -16,6 +16,7 @@ stops the whole group, as it does a one-seed run.
 import contextlib
 import dataclasses
 import math
+import shutil
 import signal
 import sys
 import threading
@@ -191,6 +192,8 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
         run_dir, info = create_run_dir(config) if is_main else (None, {})
         if run_dir is not None:
             stack.callback(RunLock(run_dir).release)
+            # Registered after the lock, so it runs before the release (ExitStack is LIFO).
+            stack.callback(_remove_if_untrained, run_dir)
         runner = compiled.init(stack_seed_keys(seeds) if multi
                                else jax.random.PRNGKey(config.run.seed))
     else:
@@ -228,6 +231,12 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
         log("sinks that failed during the run (the other sinks hold every update):\n  "
             + "\n  ".join(failures))
     return dataclasses.replace(result, sink_failures=failures)
+
+
+def _remove_if_untrained(run_dir: Path) -> None:
+    """Delete a new run directory that never got a checkpoint (it failed before training)."""
+    if not ckpt.list_checkpoints(run_dir / CHECKPOINT_DIR):
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 class _Session:

@@ -13,10 +13,10 @@ import math
 import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
-from hackmatrix.errors import SinkError
+from hackmatrix.errors import ConfigError, SinkError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
 
@@ -34,6 +34,15 @@ class JsonlSink(Sink):
 
     NAME = "jsonl"
     OPTIONS: ClassVar[Mapping[str, Option]] = {"filename": Option((str,), "metrics.jsonl", "file name inside the run directory")}
+
+    @classmethod
+    def check_options(cls, options: Mapping) -> None:
+        """The file must stay inside the run directory: a plain relative path without '..'."""
+        name = PurePosixPath(options["filename"])
+        if not options["filename"] or name.is_absolute() or ".." in name.parts:
+            raise ConfigError(f"sink 'jsonl': option filename must be a relative path inside the "
+                              f"run directory (no leading '/', no '..'), got "
+                              f"{options['filename']!r}")
 
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)

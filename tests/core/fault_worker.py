@@ -7,8 +7,6 @@ Usage: python fault_worker.py RUNS_DIR MLFLOW_URI [RUN_DIR_TO_RESUME]. It ends t
 
 import sys
 
-from conftest import ProbeEnv, probe_train_reduce
-
 from hackmatrix.core import load_config, make_train
 from hackmatrix.core.loop import Interrupted, train
 from hackmatrix.core.resume import prepare_resume
@@ -24,6 +22,10 @@ FAULT_BASE = ["env.num_envs=16", "ppo.num_steps=8", f"ppo.total_timesteps={16 * 
 
 def main(runs_dir: str, mlflow_uri: str, resume: str | None = None) -> int:
     """Train (or resume) the probe run; return the exit status `hackmatrix train` would."""
+    # Imported here: the test imports UPDATES from this module, and inside pytest the name
+    # `conftest` may be another directory's; run as a script, it is this directory's.
+    from conftest import ProbeEnv, probe_train_reduce
+
     try:
         if resume:
             config, point = prepare_resume(resume)

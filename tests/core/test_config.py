@@ -11,6 +11,7 @@ from hackmatrix.core.config import (
     batch_size,
     gradient_steps,
     minibatch_size,
+    nearest_divisor,
     num_updates,
     to_dict,
 )
@@ -77,6 +78,9 @@ def test_other_file_values_that_differ_are_explicit(tmp_path):
                                "a divisor of 32768, e.g. 8"]),
     ("ppo.total_timesteps=1000", ["ppo.total_timesteps=1000", "at least 32768"]),
     ("ppo.gamma", ["section.key=value"]),
+    ("ppo.update_epochs=1000000000", ["'ppo.update_epochs'", "[1, 10000]"]),
+    ("run.seed=100000000000000000000000", ["'run.seed'", "fits in 64 bits"]),
+    ("run.sinks_failure=ignore", ["'run.sinks_failure'", "['fail', 'warn']"]),
 ])
 def test_bad_overrides_name_key_value_and_what_is_allowed(override, words):
     with pytest.raises(ConfigError) as err:
@@ -92,6 +96,19 @@ def test_bad_file(tmp_path):
         load_config(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+    path.write_bytes(b"ppo:\n  gamma: 0.9\n# caf\xe9\n")
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_config(path)
+    path.write_text("ppo:\n  gamma: 0.9\n  ent_coef: 0.1\n  gamma: 0.8\n")
+    with pytest.raises(ConfigError, match="key 'gamma' appears twice \\(line 4\\)"):
+        load_config(path)
+
+
+def test_nearest_divisor_of_a_huge_env_count_is_instant():
+    assert nearest_divisor(4_000_000_000, 1000) == 1000
+    assert nearest_divisor(2**31 - 1, 3000.0) == 1  # a prime
 
 
 def _scaled(num_envs, *extra):

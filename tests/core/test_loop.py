@@ -15,7 +15,7 @@ from hackmatrix.core import load_config, loop, make_train, train_cli
 from hackmatrix.core.loop import TrainingDivergedError, train
 from hackmatrix.core.resume import prepare_resume
 from hackmatrix.core.run_lock import RunLock, RunLockedError
-from hackmatrix.errors import CheckpointError, ConfigError
+from hackmatrix.errors import CheckpointError, ConfigError, SinkError
 from hackmatrix.sinks.jsonl import read_jsonl
 
 
@@ -182,3 +182,10 @@ def test_a_second_resume_of_a_live_run_is_refused(tmp_path, base_trainer):
             train(_config, trainer=base_trainer, resume=point, log=lambda *a: None)
     finally:
         lock.release()
+
+
+def test_a_run_that_fails_before_its_first_update_leaves_no_directory(tmp_path, base_trainer):
+    # The sink cannot open (run.json is a file, not a folder) after the run directory exists.
+    with pytest.raises(SinkError, match="sink 'jsonl' failed to open"):
+        _train(tmp_path, "sinks=[{type: jsonl, filename: run.json/m.jsonl}]", trainer=base_trainer)
+    assert list(tmp_path.iterdir()) == []

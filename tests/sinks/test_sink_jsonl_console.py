@@ -2,8 +2,11 @@
 
 import math
 
+import pytest
+
+from hackmatrix.errors import ConfigError
 from hackmatrix.metrics import MetricsPipeline
-from hackmatrix.sinks import create_sinks
+from hackmatrix.sinks import create_sinks, validate_sink_specs
 from hackmatrix.sinks.console import ConsoleSink, format_duration, format_value
 from hackmatrix.sinks.jsonl import read_jsonl
 
@@ -62,3 +65,9 @@ def test_console_formats():
     assert format_duration(42) == "42s"
     assert format_duration(185) == "3m05s"
     assert format_duration(3720) == "1h02m"
+
+
+@pytest.mark.parametrize("filename", ["/etc/passwd", "../../x.jsonl", "a/../../x.jsonl", ""])
+def test_jsonl_file_must_stay_inside_the_run_directory(filename):
+    with pytest.raises(ConfigError, match="relative path inside the run directory"):
+        validate_sink_specs([{"type": "jsonl", "filename": filename}])
