@@ -21,7 +21,10 @@ Each child marks the parent running when it opens and ends it with its own statu
 (the seeds of a group always end together, with one status).
 """
 
+import contextlib
+import fcntl
 import logging
+import os
 import posixpath
 import re
 import time
@@ -42,6 +45,29 @@ BATCH_PARAMS = 100
 _INVALID = re.compile(r"[^A-Za-z0-9_\-. :/]")
 RUN_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
 PARENT_TAG = "hackmatrix.group_parent"
+
+
+@contextlib.contextmanager
+def sqlite_store_lock(uri: str):
+    """Hold an flock on a sqlite store's directory (no-op for other stores).
+
+    Two runs opening a fresh store at once would both create its tables (or the experiment),
+    and the second would fail with "table experiments already exists".
+    """
+    if not uri.startswith("sqlite:///") or ":memory:" in uri:
+        yield
+        return
+    directory = Path(uri[len("sqlite:///"):]).parent
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError as err:
+        raise SinkError(f"mlflow: the directory of the tracking store {uri} cannot be opened "
+                        f"({err.strerror}); create it or choose another tracking_uri") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 class MlflowNames:
@@ -96,6 +122,10 @@ class MlflowSink(Sink):
 
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
+        with sqlite_store_lock(self.options["tracking_uri"]):
+            self._open(run_info)
+
+    def _open(self, run_info: RunInfo) -> None:
         from mlflow.entities import Metric, Param
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient

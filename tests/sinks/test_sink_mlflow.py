@@ -2,6 +2,8 @@
 
 import logging
 import math
+import subprocess
+import sys
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -101,3 +103,26 @@ def test_resume_of_a_run_missing_from_the_store_names_the_fix(store, make_run_in
     write_sink_state(info.directory, "mlflow", dict(state, run_id="0" * 32))
     with pytest.raises(SinkError, match="is not in the tracking store"):
         create_sinks([spec(store, "moved")], make_run_info(resumed=True, start_step=0))
+
+
+OPEN_ONE = """
+import sys
+from pathlib import Path
+from hackmatrix.sinks import RunInfo, create_sinks
+[sink] = create_sinks([{"type": "mlflow", "tracking_uri": sys.argv[1]}],
+                      RunInfo(name=sys.argv[2], run_id=sys.argv[2], directory=Path(sys.argv[2])))
+sink.close("finished")
+"""
+
+
+def test_two_runs_opening_a_fresh_store_at_once_both_work(tmp_path):
+    uri = f"sqlite:///{tmp_path}/fresh.db"
+    runs = [subprocess.Popen([sys.executable, "-c", OPEN_ONE, uri, str(tmp_path / f"run{i}")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for i in range(2)]
+    for run in runs:
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+    client = MlflowClient(uri)
+    [experiment] = [e for e in client.search_experiments() if e.name == "hackmatrix"]
+    assert len(client.search_runs([experiment.experiment_id])) == 2
