@@ -174,33 +174,21 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
 
 def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, update, signals,
                      stack, log) -> RunResult:
-    """Compile, open the run directory and the sinks, and run the session to its end."""
+    """Open the run directory and the sinks, compile, and run the session to its end.
+
+    The sinks open before the compile, so an unusable one (unwritable path, unreachable tracking
+    server, missing package) fails in seconds rather than after minutes of compiling.
+    """
     is_main = jax.process_index() == 0
-    log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
-        f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
-        f"{f'{len(seeds)} seeds {list(seeds)} vmapped, ' if multi else ''}on "
-        f"{mesh.devices.size} {jax.default_backend()} device(s))...")
-    start = time.monotonic()
-    if multi:
-        compiled = (compile_multi_seed_for_config(config, mesh, len(seeds)) if trainer is None
-                    else compile_multi_seed(trainer, mesh, len(seeds)))
-    else:
-        compiled = (compile_for_config(config, mesh) if trainer is None
-                    else compile_trainer(trainer, mesh))
-    trainer = compiled.trainer
+    num_updates = (trainer or make_train(config)).num_updates
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
         if run_dir is not None:
             stack.callback(RunLock(run_dir).release)
             # Registered after the lock, so it runs before the release (ExitStack is LIFO).
             stack.callback(_remove_if_untrained, run_dir)
-        runner = compiled.init(stack_seed_keys(seeds) if multi
-                               else jax.random.PRNGKey(config.run.seed))
     else:
         run_dir, info = resume.run_dir, resume.run_info
-        runner = place(host, compiled.shardings)
-    log(f"ready in {time.monotonic() - start:.1f}s")
-
     params = flat_dict(config)
     params.update({f"autoscaled.{k}": f"{old} -> {new}" for k, old, new in config.autoscaled})
     if multi:
@@ -208,23 +196,43 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
     run_info = RunInfo(name=info.get("name", "run"), run_id=info.get("run_id", "run"),
                        directory=run_dir or Path("."), config=params,
                        git_commit=info.get("git_commit"), resumed=resume is not None,
-                       start_step=update, total_updates=trainer.num_updates)
+                       start_step=update, total_updates=num_updates)
     pipeline = open_group(specs, run_info, seeds if multi else None, config.health, is_main)
-    if multi and run_dir is not None:
-        log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
-            f"shows the mean over the seeds (health flags: the minimum, 0 when any seed fails)")
-    session = _Session(config, trainer, compiled.chunk, runner, update, run_dir, info, pipeline,
-                       log, resume.checkpoint if resume else None, seeds if multi else None)
-    status = "failed"
-    signals.armed = True
+    status, session = "failed", None
     try:
+        log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
+            f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
+            f"{f'{len(seeds)} seeds {list(seeds)} vmapped, ' if multi else ''}on "
+            f"{mesh.devices.size} {jax.default_backend()} device(s))...")
+        start = time.monotonic()
+        if multi:
+            compiled = (compile_multi_seed_for_config(config, mesh, len(seeds)) if trainer is None
+                        else compile_multi_seed(trainer, mesh, len(seeds)))
+        else:
+            compiled = (compile_for_config(config, mesh) if trainer is None
+                        else compile_trainer(trainer, mesh))
+        runner = (place(host, compiled.shardings) if resume is not None else
+                  compiled.init(stack_seed_keys(seeds) if multi
+                                else jax.random.PRNGKey(config.run.seed)))
+        log(f"ready in {time.monotonic() - start:.1f}s")
+        if multi and run_dir is not None:
+            log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
+                f"shows the mean over the seeds (health flags: the minimum, 0 when any seed "
+                f"fails)")
+        session = _Session(config, compiled.trainer, compiled.chunk, runner, update, run_dir,
+                           info, pipeline, log, resume.checkpoint if resume else None,
+                           seeds if multi else None)
+        signals.armed = True
         result = session.run(signals)
         status = "finished" if result.status == "finished" else "interrupted"
         if result.checkpoint is not None and is_main:
             pipeline.log_artifact(result.checkpoint)
+    except Interrupted:
+        status = "interrupted"  # during the compile: the sinks record an interrupted run
+        raise
     finally:
         pipeline.close(status)
-        if status != "failed" and run_dir is not None:
+        if session is not None and status != "failed" and run_dir is not None:
             log(describe_outputs(run_dir, specs, session.last_checkpoint, status, multi))
     failures = tuple(pipeline.sink_failures)
     if failures:
