@@ -7,7 +7,8 @@ are stored as float32 NaN/inf, which TensorBoard shows as such. Values are store
 (`simple_value`), TensorBoard's scalar precision.
 
 Resume: a START session-log event at step start_step + 1 makes TensorBoard's readers discard any
-point logged after the checkpoint the run resumes from, so the resumed steps never appear twice.
+point logged after the checkpoint the run resumes from, so the resumed steps never appear twice. A resumed
+sink opens its event file in a later second than the existing ones, so readers take it last.
 """
 
 import time
@@ -24,6 +25,20 @@ def hparam_value(value):
     if isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def _wait_for_a_later_second(logdir: Path) -> None:
+    """Wait until the clock's second is past every event file's creation second.
+
+    Readers take event files in name order, whose first field is that second; within one second
+    the names go on with the pid and a counter compared as text ("10" before "9"), so a resumed
+    file could sort before the one it continues and its purge would hit the wrong points.
+    """
+    seconds = [int(p.name.split(".")[3]) for p in logdir.glob("events.out.tfevents.*")
+               if p.name.split(".")[3].isdigit()]
+    newest = max(seconds, default=0)
+    while time.time() < newest + 1:
+        time.sleep(0.05)
 
 
 class TensorBoardSink(Sink):
@@ -47,6 +62,8 @@ class TensorBoardSink(Sink):
         require_new_or_resumed(run_info.directory, self.NAME, run_info.resumed)
         self.logdir = Path(run_info.directory) / self.options["subdir"]
         self.logdir.mkdir(parents=True, exist_ok=True)
+        if run_info.resumed:
+            _wait_for_a_later_second(self.logdir)
         self._writer = EventFileWriter(str(self.logdir))
         if run_info.resumed:
             self._writer.add_event(Event(
