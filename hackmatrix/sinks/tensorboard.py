@@ -7,8 +7,9 @@ are stored as float32 NaN/inf, which TensorBoard shows as such. Values are store
 (`simple_value`), TensorBoard's scalar precision.
 
 Resume: a START session-log event at step start_step + 1 makes TensorBoard's readers discard any
-point logged after the checkpoint the run resumes from, so the resumed steps never appear twice. A resumed
-sink opens its event file in a later second than the existing ones, so readers take it last.
+point logged after the checkpoint the run resumes from, so the resumed steps never appear twice.
+A resumed sink opens its event file in a later second than the existing ones, so readers take it
+last.
 """
 
 import time
