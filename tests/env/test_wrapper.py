@@ -17,11 +17,11 @@ from batched_env import (
 )
 
 from hackmatrix.env.constants import OBS_SIZE, REWARD_KEYS
-from hackmatrix.env.step_info import StepInfo
 from hackmatrix.env.mask import action_mask
 from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import state_from_scenario
 from hackmatrix.env.sparse_apply import apply_where
+from hackmatrix.env.step_info import StepInfo
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
 
 UP, RIGHT, WAIT = 0, 3, 10
@@ -103,7 +103,7 @@ def test_done_lanes(stepped):
 
 def test_final_state_is_the_state_before_the_auto_reset(stepped):
     """The final state of a truncated lane is where its game stood; `step` drops it."""
-    states, keys, actions, (_, state, _, _, info, final) = stepped
+    states, keys, actions, (_, state, _, _, _, final) = stepped
     key_step, _ = jax.random.split(keys[3])
     core, *_ = STEP(key_step, states[3], actions[3], PARAMS)
     assert leaves_equal(lane(final, 3), core)
