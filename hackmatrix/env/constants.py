@@ -13,8 +13,6 @@ MAX_HP = 3
 # [D5] fixed capacities; on overflow a new entity is dropped.
 MAX_ENEMIES = 36
 MAX_TRANSMISSIONS = 36
-# [D4] depth of the UNDO history (one named constant in both engines).
-UNDO_DEPTH = 1
 # [D8] static bound on queued siphon spawns processed in one enemy turn; the excess is dropped.
 MAX_PENDING_SPAWNS = 256
 # Stage generation: attempts, block count range (inclusive), rejection tries per spawn phase.
@@ -32,7 +30,6 @@ CORNERS = ((0, 0), (0, 5), (5, 0), (5, 5))
 
 # Cell content.
 EMPTY, BLOCK, PICKUP, EXIT = 0, 1, 2, 3
-CONTENT_NAMES = ("empty", "block", "pickup", "exit")
 # Block kind (meaningful only where content == BLOCK).
 KIND_NONE, KIND_DATA, KIND_PROGRAM, KIND_QUESTION = 0, 1, 2, 3
 KIND_NAMES = ("none", "data", "program", "question")

@@ -35,12 +35,6 @@ def occupied_bits(entities):
             lax.reduce(jnp.where(live, hi, 0), jnp.int32(0), lax.bitwise_or, (0,)))
 
 
-def first_at_cell(entities, row, col):
-    """Return (found, index) of the first live entity on (row, col), in list order."""
-    hits = at_cell(entities, row, col)
-    return hits.any(), jnp.argmax(hits)
-
-
 def _fields(entities):
     return {k: v for k, v in vars(entities).items() if k != "count"}
 

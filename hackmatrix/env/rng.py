@@ -32,6 +32,7 @@ from hackmatrix.env.constants import (
     GRID,
     MAX_BLOCKS,
     MAX_ENEMIES,
+    MIN_BLOCKS,
     NUM_CELLS,
     SPAWN_TRIES,
 )
@@ -75,7 +76,7 @@ def generation_header(key):
     """Return (exit index among the 3 corners != player in corner order, block count 5..11)."""
     k = event_key(key, GENERATE)
     exit_idx = choice_index(_sub(k, 0), 3)
-    count = jax.random.randint(_sub(k, 1), (), 5, MAX_BLOCKS + 1, dtype=jnp.int32)
+    count = jax.random.randint(_sub(k, 1), (), MIN_BLOCKS, MAX_BLOCKS + 1, dtype=jnp.int32)
     return exit_idx, count
 
 

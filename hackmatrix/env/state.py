@@ -115,7 +115,7 @@ class EnvState:
     pending_spawns: jnp.ndarray
     won: jnp.ndarray  # bool
     done: jnp.ndarray  # bool
-    undo: Snapshot  # [D4] history of depth UNDO_DEPTH == 1
+    undo: Snapshot  # [D4] the history holds one snapshot
 
 
 def empty_grid() -> Grid:

@@ -33,7 +33,7 @@ def enemy_turn(state: State, key) -> None:
     for e in state.enemies:
         e.disabled = max(0, e.disabled - 1)
         e.stunned = False
-    state.history = [state.snapshot()]  # UNDO_DEPTH == 1: a push replaces the previous one
+    state.history = [state.snapshot()]  # [D4] depth 1: a push replaces the previous one
 
 
 def _hatch_transmissions(state: State) -> None:

@@ -128,7 +128,7 @@ def fresh_grid() -> list:
 
 @dataclass
 class State:
-    """The whole game state (GAME_RULES §2.4); `history` holds at most UNDO_DEPTH snapshots."""
+    """The whole game state (GAME_RULES §2.4); `history` holds at most one snapshot [D4]."""
 
     player: Player = field(default_factory=Player)
     enemies: list = field(default_factory=list)
