@@ -1,4 +1,4 @@
-"""Static game constants of GAME_RULES.md (sections 0, 2, 5, 8, 9, 10)."""
+"""Static game constants (rules §0, §2, §5, §8, §9, §10 in docs/rules.md)."""
 
 GRID = 6
 NUM_CELLS = GRID * GRID
@@ -40,7 +40,7 @@ ENEMY_NAMES = ("virus", "daemon", "glitch", "cryptog")
 ENEMY_MAX_HP = (2, 3, 2, 2)
 ENEMY_STEPS = (2, 1, 1, 1)
 
-# Programs (index i <-> action 5 + i), section 5.1.
+# Programs (index i <-> action 5 + i), rules §5.1.
 PROGRAM_NAMES = (
     "PUSH", "PULL", "CRASH", "WARP", "POLY", "WAIT", "DEBUG", "ROW", "COL", "UNDO", "STEP",
     "SIPH+", "EXCH", "SHOW", "RESET", "CALM", "D_BOM", "DELAY", "ANTI-V", "SCORE", "REDUC",
@@ -55,25 +55,25 @@ WAIT_ACTION = PROGRAM_ACTION_OFFSET + WAIT  # 10
 WARP_ACTION = PROGRAM_ACTION_OFFSET + WARP  # 8
 RESET_ACTION = PROGRAM_ACTION_OFFSET + RESET  # 19
 
-# Starting bonus choices (section 2.5): credits 10, energy 11, data siphons 1.
+# Starting bonus choices (rules §2.5): credits 10, energy 11, data siphons 1.
 BONUS_CREDITS, BONUS_ENERGY, BONUS_SIPHONS = 10, 11, 1
 INITIAL_SCHED_INTERVAL = 12
 
-# Rewards (section 8).
+# Rewards (rules §8).
 STAGE_REWARDS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 100.0)
 REWARD_KEYS = (
     "step_penalty", "stage_completion", "score_gain", "kills", "data_siphon", "distance_shaping",
     "victory", "death_penalty", "resource_gain", "resource_holding", "damage_penalty",
     "hp_recovery", "siphon_quality", "siphon_death_penalty", "program_waste",
 )
-# The total is summed left to right in Swift's order (section 8), in float32, in both engines.
+# The total is summed left to right in Swift's order (rules §8), in float32, in both engines.
 REWARD_SUM_ORDER = (
     "step_penalty", "stage_completion", "score_gain", "kills", "data_siphon", "distance_shaping",
     "victory", "death_penalty", "resource_gain", "resource_holding", "damage_penalty",
     "hp_recovery", "siphon_quality", "program_waste", "siphon_death_penalty",
 )
 
-# Observation (section 9).
+# Observation (rules §9).
 OBS_PLAYER = 10
 OBS_PROGRAMS = NUM_PROGRAMS
 GRID_CHANNELS = 42

@@ -1,4 +1,4 @@
-"""Direction actions (GAME_RULES.md section 4.2)."""
+"""Direction actions (rules §4.2)."""
 
 import jax
 import jax.numpy as jnp

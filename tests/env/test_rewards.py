@@ -1,4 +1,4 @@
-"""The 15 reward components of GAME_RULES section 8, each firing and not firing, through `step`.
+"""The 15 reward components of rules §8, each firing and not firing, through `step`.
 
 Every case lists the components it expects to be non-zero (hand-computed); every other component
 must be exactly 0, all 15 keys must be present and the reward must equal their float32 sum.

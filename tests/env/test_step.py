@@ -1,4 +1,4 @@
-"""The section 4.1 step pipeline: reset, turn structure, stage completion, invalid actions, tracing."""
+"""One step (rules §4.1): reset, turn structure, stage completion, invalid actions, tracing."""
 
 import jax
 import jax.numpy as jnp

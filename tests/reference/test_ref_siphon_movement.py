@@ -1,4 +1,4 @@
-"""Reference engine: siphoning, siphon quality and enemy movement (GAME_RULES §6, §7.1)."""
+"""Reference engine: siphoning, siphon quality and enemy movement (rules §6, §7.1)."""
 
 from refkit import act, approx, enemy, make, nonzero, positions, prog
 

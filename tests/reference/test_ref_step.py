@@ -1,4 +1,4 @@
-"""Reference engine: direction actions, the enemy turn, stage completion, death (GAME_RULES §4, §8)."""
+"""Reference engine: direction actions, the enemy turn, stage completion, death (rules §4, §8)."""
 
 from refkit import act, approx, enemy, make, nonzero, positions, prog
 
