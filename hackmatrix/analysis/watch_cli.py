@@ -12,6 +12,8 @@ EPILOG = """examples:
   hackmatrix watch runs/ppo-001                      # any key: next step, q: quit
   hackmatrix watch runs/ppo-001 --speed 0.3 --seed 4 --episode 2 --record game.json
   hackmatrix watch --replay game.json                # no network, no JAX compilation
+  hackmatrix watch runs/ppo-001 --speed 0 --gif episode.gif   # the whole episode as a GIF
+  hackmatrix watch --replay game.json --speed 0 --gif episode.gif
 """
 
 
@@ -25,6 +27,9 @@ def register(subparsers) -> None:
     parser.add_argument("--replay", metavar="FILE", help="play back a file written by --record")
     parser.add_argument("--record", metavar="FILE",
                         help="write the episode to a replay file (.gz: compressed)")
+    parser.add_argument("--gif", metavar="FILE",
+                        help="write the frames shown as an animated GIF (with --speed 0: the "
+                             "whole episode at once)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the episode, as in hackmatrix eval (0)")
     parser.add_argument("--episode", type=int, default=0,
@@ -96,4 +101,9 @@ def run(args, stdin=None, stdout=None, sleep=None) -> int:
     if args.record:
         path = write_replay(args.record, meta, finished_frames(shown))
         print(f"recorded {len(shown)} frames to {path}", file=stdout)
+    if args.gif:
+        from hackmatrix.analysis.episode_gif import write_gif
+
+        path = write_gif(args.gif, finished_frames(shown), title=view.title)
+        print(f"wrote {len(shown)} frames to {path}", file=stdout)
     return 0
