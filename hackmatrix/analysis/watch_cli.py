@@ -23,7 +23,8 @@ def register(subparsers) -> None:
         "watch", help="watch a trained agent play (or play a recorded episode back)",
         description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", metavar="CHECKPOINT", nargs="?",
-                        help="a checkpoint file, or a run directory (its newest checkpoint)")
+                        help="a checkpoint file, a run directory (its newest checkpoint), or a "
+                             "policy exported by hackmatrix export")
     parser.add_argument("--replay", metavar="FILE", help="play back a file written by --record")
     parser.add_argument("--record", metavar="FILE",
                         help="write the episode to a replay file (.gz: compressed)")
