@@ -126,3 +126,12 @@ def test_summary_links_the_newest_episode_gif(tmp_path):
     summary = (tmp_path / "elsewhere" / "summary.md").read_text()
     assert summary.endswith("## Newest episode\n\n![episode](../gif-001/episodes/a.gif)\n")
     assert (tmp_path / "elsewhere" / "../gif-001/episodes/a.gif").resolve() == new.resolve()
+
+
+def test_training_logs_system_metrics_with_every_update(trained_run):
+    rows = [r for r in read_jsonl(trained_run / "metrics.jsonl") if "train/mean_reward" in r]
+    assert [r["step"] for r in rows] == list(range(1, UPDATES + 1))
+    for row in rows:
+        assert row["system/rss_mib"] > 0 and row["system/host_available_mib"] > 0
+        assert row["system/cpu_percent"] >= 0
+        assert "system/device_memory_mib" not in row  # the CPU backend reports no device memory
