@@ -1,6 +1,7 @@
 """`hackmatrix watch CHECKPOINT`: the trained agent plays in the terminal, step by step or at a
 set speed, showing its choice, the probability, the top alternatives, the value estimate and the
-reward breakdown of every step; or `hackmatrix watch --replay FILE` plays a recording back."""
+reward breakdown of every step; or `hackmatrix watch --replay FILE` plays a recording back.
+`--record FILE` writes a replay and `--gif FILE` an animated GIF of the frames shown."""
 
 import argparse
 import sys
