@@ -78,6 +78,9 @@ OBS_PLAYER = 10
 OBS_PROGRAMS = NUM_PROGRAMS
 GRID_CHANNELS = 42
 OBS_SIZE = OBS_PLAYER + OBS_PROGRAMS + NUM_CELLS * GRID_CHANNELS  # 1545
+# Version of the observation layout above: exported policies record it and refuse to load under
+# another, since a network trained on one layout reads garbage from another. Bump on any change.
+OBS_LAYOUT_VERSION = 1
 
 # Distances: the value a BFS gives an unreachable cell.
 UNREACHABLE = 99
