@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from hackmatrix.env.constants import NUM_ACTIONS, REWARD_KEYS
+from hackmatrix.env.step_info import StepInfo
 from hackmatrix.metrics import MetricsPipeline, reduce_update
 from hackmatrix.sinks import RunInfo, create_sinks
 
@@ -39,15 +40,16 @@ PPO_KEYS = ("approx_kl", "clip_frac", "entropy", "policy_loss", "value_loss", "t
 
 
 def synthetic_info(key, num_steps: int, num_envs: int):
-    """A random info pytree, actions and PPO stats of the documented shapes, on device."""
+    """A random StepInfo, actions and PPO stats of the documented shapes, on device."""
     keys = iter(jax.random.split(key, len(REWARD_KEYS) + 8))
     shape = (num_steps, num_envs)
-    info = {k: 0.01 * jax.random.normal(next(keys), shape) for k in REWARD_KEYS}
-    info["reward"] = sum(info.values())
+    rewards = {k: 0.01 * jax.random.normal(next(keys), shape) for k in REWARD_KEYS}
     done = jax.random.uniform(next(keys), shape) < 0.01
-    info.update(
-        done=done, truncated=done & (jax.random.uniform(next(keys), shape) < 0.1),
-        stage=jax.random.randint(next(keys), shape, 1, 9), score=jnp.zeros(shape, jnp.int32),
+    truncated = done & (jax.random.uniform(next(keys), shape) < 0.1)
+    info = StepInfo(
+        rewards=rewards, reward=sum(rewards.values()), terminated=done & ~truncated,
+        truncated=truncated, stage=jax.random.randint(next(keys), shape, 1, 9),
+        score=jnp.zeros(shape, jnp.int32),
         hp=jnp.full(shape, 3, jnp.int32), episode_return=jax.random.normal(next(keys), shape),
         episode_length=jax.random.randint(next(keys), shape, 1, 500),
         episode_final_stage=jax.random.randint(next(keys), shape, 1, 9),
@@ -129,9 +131,8 @@ def make_rollouts(num_envs: int, num_steps: int):
         k_act, k_step = jax.random.split(key)
         logits = jnp.where(v_mask(states), 0.0, -jnp.inf)
         actions = jax.random.categorical(k_act, logits).astype(jnp.int32)
-        _, states, reward, done, info = v_step(jax.random.split(k_step, num_envs), states,
-                                               actions, params)
-        info = dict(info, reward=reward, done=done)
+        _, states, _, _, info = v_step(jax.random.split(k_step, num_envs), states, actions,
+                                       params)
         return states, (info, actions)
 
     def scan(key, states):
@@ -140,7 +141,7 @@ def make_rollouts(num_envs: int, num_steps: int):
     @jax.jit
     def plain(key, states):
         states, (info, _) = scan(key, states)
-        return states, info["reward"].sum()
+        return states, info.reward.sum()
 
     @jax.jit
     def with_metrics(key, states, ppo):

@@ -34,7 +34,7 @@ from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config, minibatch_size
 from hackmatrix.core.gae import compute_gae
 from hackmatrix.core.parallel import compile_for_config, make_mesh
-from hackmatrix.core.rollout import Transition, collect
+from hackmatrix.core.rollout import Transition, collect, final_values
 from hackmatrix.core.train import default_env
 from hackmatrix.core.update import learning_rate_at, make_learner
 from hackmatrix.env.constants import NUM_ACTIONS, REWARD_KEYS
@@ -81,8 +81,8 @@ def naive_learner(config, apply_fn, tx):
 
     @jax.jit
     def learn(params, opt_state, traj, last_value, key):
-        adv, targets = compute_gae(traj.reward, traj.value, traj.done, last_value, ppo.gamma,
-                                   ppo.gae_lambda)
+        adv, targets = compute_gae(traj.reward, traj.value, traj.terminated, traj.truncated,
+                                   traj.final_value, last_value, ppo.gamma, ppo.gae_lambda)
         data = losses.Batch(obs=traj.obs, mask=traj.mask, action=traj.action,
                             log_prob=traj.log_prob, value=traj.value, advantage=adv,
                             target=targets)
@@ -97,13 +97,13 @@ def naive_learner(config, apply_fn, tx):
 
 def host_metrics(info, actions, stats):
     """The per-update metrics computed on the host with NumPy (the straightforward way)."""
-    out = {f"reward/{k}": float(np.mean(info[k])) for k in REWARD_KEYS}
+    out = {f"reward/{k}": float(np.mean(info.rewards[k])) for k in REWARD_KEYS}
     counts = np.bincount(actions.reshape(-1), minlength=NUM_ACTIONS) / actions.size
     out.update({f"actions/{i}": float(c) for i, c in enumerate(counts)})
-    done = info["done"]
+    done = info.done
     if done.any():
         for k in ("episode_return", "episode_length", "episode_final_stage", "episode_won"):
-            out[k] = float(np.mean(info[k][done]))
+            out[k] = float(np.mean(getattr(info, k)[done]))
     out.update({k: float(np.mean(v)) for k, v in stats.items()})
     return out
 
@@ -140,8 +140,7 @@ def measure_per_update_jit(config, env, env_params, compiled, updates):
         key, k1, k2 = jax.random.split(key, 3)
         (state, obs, mask), traj, info, last_value = rollout(params, state, obs, mask, k1)
         params, opt_state, stats = learn(params, opt_state, traj, last_value, k2)
-        host_info = jax.device_get(dict(info, reward=traj.reward, done=traj.done))
-        host_metrics(host_info, np.asarray(traj.action), jax.device_get(stats))
+        host_metrics(jax.device_get(info), np.asarray(traj.action), jax.device_get(stats))
         return params, opt_state, state, obs, mask, key
 
     return _rate(one_update, _start(compiled), updates, batch_size(config))
@@ -157,17 +156,19 @@ def measure_python_loop(config, env, env_params, compiled, updates):
         logits, value = apply_fn(params, obs)
         action = distribution.sample(k_act, logits, mask)
         log_prob = distribution.log_prob(logits, mask, action)
-        next_obs, state, reward, done, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+        next_obs, state, reward, _, info, final = jax.vmap(
+            env.step_with_final, in_axes=(0, 0, 0, None))(
             jax.random.split(k_env, num_envs), state, action, env_params)
         t = Transition(obs=obs, mask=mask, action=action, log_prob=log_prob, value=value,
-                       reward=reward, done=done)
+                       reward=reward, terminated=info.terminated, truncated=info.truncated,
+                       final_value=final_values(env, apply_fn, params, info.truncated, final))
         return state, next_obs, jax.vmap(env.action_mask)(state), t, info
 
     @jax.jit
     def advantages(params, traj, last_obs):
         last_value = apply_fn(params, last_obs)[1]
-        adv, targets = compute_gae(traj.reward, traj.value, traj.done, last_value, ppo.gamma,
-                                   ppo.gae_lambda)
+        adv, targets = compute_gae(traj.reward, traj.value, traj.terminated, traj.truncated,
+                                   traj.final_value, last_value, ppo.gamma, ppo.gae_lambda)
         data = losses.Batch(obs=traj.obs, mask=traj.mask, action=traj.action,
                             log_prob=traj.log_prob, value=traj.value, advantage=adv,
                             target=targets)
@@ -198,7 +199,6 @@ def measure_python_loop(config, env, env_params, compiled, updates):
                 params, opt_state, s = minibatch_step(params, opt_state, data, idx)
                 stats.append(s)
         info = jax.device_get(jax.tree.map(lambda *x: jnp.stack(x), *infos))
-        info.update(reward=np.asarray(traj.reward), done=np.asarray(traj.done))
         host_metrics(info, np.asarray(traj.action),
                      {k: np.asarray([float(s[k]) for s in stats]) for k in stats[0]})
         return params, opt_state, state, obs, mask, key
@@ -241,8 +241,7 @@ def measure(num_envs, num_steps, updates, baseline):
                                    jax.random.PRNGKey(5), repeats=1)
     reduce = jax.jit(lambda i, a, s: reduce_update(i, a, s, learning_rate_at(config,
                                                                              jnp.int32(0))))
-    _, metrics_s = timed(reduce, dict(info, reward=traj.reward, done=traj.done), traj.action,
-                         stats, repeats=3)
+    _, metrics_s = timed(reduce, info, traj.action, stats, repeats=3)
     parts = rollout_s + learn_s + metrics_s
     result = {
         "num_envs": num_envs, "compile_s": compile_s, "sps": steps / chunk_s,

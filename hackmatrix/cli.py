@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "eval": "hackmatrix.analysis.eval_cli",
     "watch": "hackmatrix.analysis.watch_cli",
     "report": "hackmatrix.analysis.report_cli",
+    "export": "hackmatrix.analysis.export_cli",
 }
 
 

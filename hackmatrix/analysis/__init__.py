@@ -1,1 +1,1 @@
-"""Using a trained agent: `hackmatrix eval`, `hackmatrix watch` and `hackmatrix report`."""
+"""Using a trained agent: `hackmatrix eval`, `watch` (and its GIFs), `report` and `export`."""

@@ -23,7 +23,8 @@ def register(subparsers) -> None:
         "and sees the same env draws at each step number.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", metavar="CHECKPOINT",
-                        help="a checkpoint file, or a run directory (its newest checkpoint)")
+                        help="a checkpoint file, a run directory (its newest checkpoint), or a "
+                             "policy exported by hackmatrix export")
     parser.add_argument("--episodes", type=int, default=100, help="episodes to play (100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the episodes (0)")
     parser.add_argument("--seed-index", type=int, default=0, metavar="I",
@@ -96,6 +97,9 @@ def run(args, out=None) -> int:
     from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
 
     policy = load_policy(args.checkpoint, compilation_cache=True, seed_index=args.seed_index)
+    if args.log_to_sinks and policy.exported:
+        raise ConfigError("--log-to-sinks needs a checkpoint of a run; an exported policy has "
+                          "no run to log to")
     max_steps = args.max_steps or policy.config.env.max_steps_in_episode
     mode = GREEDY if args.policy == "greedy" else SAMPLE
     result = {

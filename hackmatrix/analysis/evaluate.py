@@ -20,13 +20,12 @@ from hackmatrix.analysis.policy import GREEDY, MODE_NAMES, RANDOM, choose_action
 from hackmatrix.env import action_mask, reset, step
 from hackmatrix.env.constants import (
     NUM_ACTIONS,
-    NUM_DIRECTIONS,
     NUM_STAGES,
     PROGRAM_ACTION_OFFSET,
     PROGRAM_NAMES,
     REWARD_KEYS,
-    SIPHON_ACTION,
 )
+from hackmatrix.env.step_info import action_shares
 
 # Two-sided 95% normal quantile: the confidence intervals are mean +- Z95 * standard error.
 Z95 = 1.959964
@@ -117,14 +116,15 @@ def _mean_ci(values) -> tuple:
 def summarize(stats: EpisodeStats) -> dict:
     """Return the plain-data summary of a batch of episodes (what `hackmatrix eval` reports).
 
-    Action shares are over all actions of all episodes, as the training metrics `actions/*`
-    are; reward components are the mean per-episode total of each of the 15 components.
+    Action shares are over all actions of all episodes, by the same `action_shares` as the
+    training metrics `actions/*`; reward components are the mean per-episode total of each of
+    the 15 components.
     """
     s = jax.tree.map(np.asarray, jax.device_get(stats))
     episodes = int(s.length.size)
     steps = int(s.length.sum())
     per_action = s.action_counts.sum(axis=0)
-    share = per_action / max(steps, 1)
+    shares = action_shares(per_action, max(steps, 1))
     stage_mean, stage_ci = _mean_ci(s.final_stage)
     return_mean, return_ci = _mean_ci(s.episode_return)
     return {
@@ -139,13 +139,10 @@ def summarize(stats: EpisodeStats) -> dict:
         "return_ci95": return_ci,
         "length_mean": float(s.length.mean()),
         "truncated_rate": float(s.truncated.mean()),
-        "actions": {
-            "move_frac": float(share[:NUM_DIRECTIONS].sum()),
-            "siphon_frac": float(share[SIPHON_ACTION]),
-            "program_frac": float(share[PROGRAM_ACTION_OFFSET:].sum()),
-        },
+        "actions": {key: float(shares[key])
+                    for key in ("move_frac", "siphon_frac", "program_frac")},
         "programs": {
-            name: {"share": float(share[PROGRAM_ACTION_OFFSET + i]),
+            name: {"share": float(shares[f"program/{name}"]),
                    "per_episode": float(per_action[PROGRAM_ACTION_OFFSET + i] / episodes)}
             for i, name in enumerate(PROGRAM_NAMES)
         },

@@ -36,6 +36,7 @@ class Policy:
     header: dict
     checkpoint: Path
     seed: int | None = None  # the seed of a multi-seed run's policy (None: a one-seed run)
+    exported: bool = False  # loaded from an export directory (hackmatrix export): no run
 
     @property
     def update(self) -> int:
@@ -59,12 +60,22 @@ def config_of_header(path, header: dict) -> Config:
 
 
 def load_policy(path_or_run_dir, compilation_cache: bool = False, seed_index: int = 0) -> Policy:
-    """Load the policy of a checkpoint file, or of a run directory's newest checkpoint.
+    """Load the policy of a checkpoint file, a run directory's newest checkpoint, or an export.
+
+    An export directory (written by `hackmatrix export`) needs neither the training config nor
+    the optimizer state: see hackmatrix.analysis.export.
 
     With `compilation_cache`, first turn on the run's persistent XLA cache (see
     `enable_compilation_cache`): it must happen before JAX compiles anything in the process.
     `seed_index` picks the seed of a multi-seed run (index into its seed list).
     """
+    from hackmatrix.analysis.export import is_export, load_export
+
+    if is_export(path_or_run_dir):
+        policy = load_export(path_or_run_dir, seed_index)
+        if compilation_cache:
+            enable_compilation_cache(policy.config)
+        return policy
     path, header, payload = ckpt.load_newest_valid(
         path_or_run_dir, lambda m: print(f"hackmatrix: {m}", file=sys.stderr, flush=True))
     config = config_of_header(path, header)

@@ -5,6 +5,7 @@ For a multi-seed run (run.seeds) it writes one report per seed, in <out>/seed-<s
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -14,9 +15,13 @@ EPILOG = """examples:
   hackmatrix report runs/ppo-001                 # writes runs/ppo-001/report/
   hackmatrix report runs/ppo-001 --out /tmp/ppo-001-report
   hackmatrix report runs/ppo-002                 # multi-seed: runs/ppo-002/report/seed-<s>/
+
+The summary links the newest RUN_DIR/episodes/*.gif, such as one written by
+  hackmatrix watch runs/ppo-001 --speed 0 --gif runs/ppo-001/episodes/watch.gif
 """
 REPORT_DIR = "report"
 SUMMARY_FILE = "summary.md"
+EPISODES_DIR = "episodes"  # animated GIFs of the run's agent (e.g. written by watch --gif)
 
 
 def register(subparsers) -> None:
@@ -53,8 +58,20 @@ def _write_one(run_dir, out_dir) -> list:
     out_dir.mkdir(parents=True, exist_ok=True)
     charts = write_charts(metrics, out_dir)
     summary = out_dir / SUMMARY_FILE
-    summary.write_text(summary_markdown(metrics, [p.name for p in charts]))
+    text = summary_markdown(metrics, [p.name for p in charts])
+    gif = newest_episode_gif(run_dir)
+    if gif is not None:
+        # A relative link, so that the report folder and the run can be moved together.
+        text += f"\n## Newest episode\n\n![episode]({os.path.relpath(gif, out_dir)})\n"
+    summary.write_text(text)
     return [*charts, summary]
+
+
+def newest_episode_gif(run_dir):
+    """Return the most recently written RUN_DIR/episodes/*.gif, or None when there is none."""
+    gifs = sorted(Path(run_dir, EPISODES_DIR).glob("*.gif"),
+                  key=lambda p: (p.stat().st_mtime, p.name))
+    return gifs[-1] if gifs else None
 
 
 def run(args, out=None) -> int:

@@ -1,6 +1,7 @@
 """`hackmatrix watch CHECKPOINT`: the trained agent plays in the terminal, step by step or at a
 set speed, showing its choice, the probability, the top alternatives, the value estimate and the
-reward breakdown of every step; or `hackmatrix watch --replay FILE` plays a recording back."""
+reward breakdown of every step; or `hackmatrix watch --replay FILE` plays a recording back.
+`--record FILE` writes a replay and `--gif FILE` an animated GIF of the frames shown."""
 
 import argparse
 import sys
@@ -12,6 +13,8 @@ EPILOG = """examples:
   hackmatrix watch runs/ppo-001                      # any key: next step, q: quit
   hackmatrix watch runs/ppo-001 --speed 0.3 --seed 4 --episode 2 --record game.json
   hackmatrix watch --replay game.json                # no network, no JAX compilation
+  hackmatrix watch runs/ppo-001 --speed 0 --gif episode.gif   # the whole episode as a GIF
+  hackmatrix watch --replay game.json --speed 0 --gif episode.gif
 """
 
 
@@ -21,10 +24,14 @@ def register(subparsers) -> None:
         "watch", help="watch a trained agent play (or play a recorded episode back)",
         description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", metavar="CHECKPOINT", nargs="?",
-                        help="a checkpoint file, or a run directory (its newest checkpoint)")
+                        help="a checkpoint file, a run directory (its newest checkpoint), or a "
+                             "policy exported by hackmatrix export")
     parser.add_argument("--replay", metavar="FILE", help="play back a file written by --record")
     parser.add_argument("--record", metavar="FILE",
                         help="write the episode to a replay file (.gz: compressed)")
+    parser.add_argument("--gif", metavar="FILE",
+                        help="write the frames shown as an animated GIF (with --speed 0: the "
+                             "whole episode at once)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the episode, as in hackmatrix eval (0)")
     parser.add_argument("--episode", type=int, default=0,
@@ -96,4 +103,9 @@ def run(args, stdin=None, stdout=None, sleep=None) -> int:
     if args.record:
         path = write_replay(args.record, meta, finished_frames(shown))
         print(f"recorded {len(shown)} frames to {path}", file=stdout)
+    if args.gif:
+        from hackmatrix.analysis.episode_gif import write_gif
+
+        path = write_gif(args.gif, finished_frames(shown), title=view.title)
+        print(f"wrote {len(shown)} frames to {path}", file=stdout)
     return 0

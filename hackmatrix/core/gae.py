@@ -4,22 +4,25 @@ import jax
 import jax.numpy as jnp
 
 
-def compute_gae(rewards, values, dones, last_value, gamma, gae_lambda):
+def compute_gae(rewards, values, terminated, truncated, final_values, last_value, gamma,
+                gae_lambda):
     """Return (advantages, returns), each (T, E).
 
-    `dones[t]` is True when transition t ended its episode (terminated or truncated; the auto-reset
-    hides the final observation, so a truncation is not bootstrapped), which cuts both the
-    bootstrap value and the advantage recursion at t.
+    `terminated[t]`: transition t ended its game, so nothing is bootstrapped after it.
+    `truncated[t]`: the step limit cut a running game at t; its return goes on, so t bootstraps
+    from `final_values[t]`, the value of the final (pre-reset) observation, since the next row
+    already belongs to the auto-reset game. Either one cuts the advantage recursion at t.
     """
-    not_done = 1.0 - dones.astype(jnp.float32)
     next_values = jnp.concatenate([values[1:], last_value[None]], axis=0)
-    deltas = rewards + gamma * next_values * not_done - values
+    next_values = jnp.where(truncated, final_values, next_values)
+    deltas = rewards + gamma * next_values * (1.0 - terminated.astype(jnp.float32)) - values
+    same_episode = 1.0 - (terminated | truncated).astype(jnp.float32)
 
     def backward(carry, x):
-        delta, nd = x
-        adv = delta + gamma * gae_lambda * nd * carry
+        delta, same = x
+        adv = delta + gamma * gae_lambda * same * carry
         return adv, adv
 
-    _, advantages = jax.lax.scan(backward, jnp.zeros_like(last_value), (deltas, not_done),
+    _, advantages = jax.lax.scan(backward, jnp.zeros_like(last_value), (deltas, same_episode),
                                  reverse=True)
     return advantages, advantages + values

@@ -48,6 +48,7 @@ from hackmatrix.core.seed_group import open_group
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import unstack_updates
+from hackmatrix.metrics.system import SystemMonitor
 from hackmatrix.sinks import RunInfo, validate_sink_specs
 
 LOSS_KEY = "train/total_loss"
@@ -260,6 +261,7 @@ class _Session:
         self.checkpointed_at = time.monotonic()
         self.batch = batch_size(config)
         self.seeds = seeds  # None for a one-seed run, whose runner has no seed axis
+        self.system = SystemMonitor()
 
     def run(self, signals) -> RunResult:
         """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
@@ -296,6 +298,8 @@ class _Session:
                     [{k: v[s] for k, v in host.items()} for s in range(len(self.seeds))])
         rows = [unstack_updates(m)[:n] for m in per_seed]
         seconds = time.monotonic() - start
+        # One host-side sample per chunk, after the transfer above: it adds no device sync.
+        system = self.system.sample()
         for i in range(n):
             step = self.update + i + 1
             for s, seed_rows in enumerate(rows):
@@ -306,6 +310,7 @@ class _Session:
                 row["perf/env_steps"] = float(step * self.batch)
                 row["perf/sps"] = n * self.batch / seconds
                 row["perf/update_seconds"] = seconds / n
+                row.update(system)
             self.pipeline.publish(step, [seed_rows[i] for seed_rows in rows])
         self.runner, self.update = runner, self.update + n
 

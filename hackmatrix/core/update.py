@@ -57,7 +57,8 @@ def make_learner(config, apply_fn, tx):
         return jax.lax.scan(lambda c, idx: gradient_step(c, idx, data), carry, order)
 
     def learn(params, opt_state, traj, last_value, key):
-        advantages, targets = compute_gae(traj.reward, traj.value, traj.done, last_value,
+        advantages, targets = compute_gae(traj.reward, traj.value, traj.terminated,
+                                          traj.truncated, traj.final_value, last_value,
                                           ppo.gamma, ppo.gae_lambda)
         data = losses.Batch(
             obs=traj.obs, mask=traj.mask, action=traj.action, log_prob=traj.log_prob,
@@ -74,8 +75,8 @@ def make_learner(config, apply_fn, tx):
 def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
     """Return update(runner) -> (runner, metrics) for one PPO update; pure and vmappable.
 
-    `reduce_fn(info, actions, ppo_stats, learning_rate)` turns the raw rollout info (plus
-    `reward` and `done`), the actions and the (epochs, minibatches) PPO stats into scalars.
+    `reduce_fn(info, actions, ppo_stats, learning_rate)` turns the rollout's stacked StepInfo,
+    the actions and the (epochs, minibatches) PPO stats into scalars.
     """
     learn = make_learner(config, apply_fn, tx)
 
@@ -87,8 +88,7 @@ def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
         _, last_value = apply_fn(runner.params, obs)
         params, opt_state, stats = learn(runner.params, runner.opt_state, traj, last_value,
                                          learn_key)
-        metrics = reduce_fn(dict(info, reward=traj.reward, done=traj.done), traj.action, stats,
-                            learning_rate_at(config, runner.update))
+        metrics = reduce_fn(info, traj.action, stats, learning_rate_at(config, runner.update))
         runner = runner.replace(params=params, opt_state=opt_state, env_state=env_state,
                                 obs=obs, mask=mask, key=key, update=runner.update + 1)
         return runner, metrics

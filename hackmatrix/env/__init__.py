@@ -8,6 +8,7 @@ from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.scenario import load_scenario, scenario_from_state, state_from_scenario
 from hackmatrix.env.state import EnvState
 from hackmatrix.env.step import reset, step
+from hackmatrix.env.step_info import StepInfo, action_shares
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
 
 __all__ = [
@@ -15,8 +16,10 @@ __all__ = [
     "EnvState",
     "HackMatrixEnv",
     "StepEvents",
+    "StepInfo",
     "WrapperState",
     "action_mask",
+    "action_shares",
     "calculate_reward",
     "constants",
     "load_scenario",

@@ -1,4 +1,4 @@
-"""Direction actions 0..3: line-of-sight attack or a one-cell move (GAME_RULES.md section 4.2).
+"""Direction actions 0..3: line-of-sight attack or a one-cell move (rules §4.2).
 
 Written for vmap on CPU, where every gather, scatter and [ray x slot] comparison is a kernel of
 its own: the scan reads occupancy and block bitboards along the ray with scalar bit tests, each

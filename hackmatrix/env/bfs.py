@@ -1,4 +1,4 @@
-"""Breadth-first search on the 6x6 board: boolean wavefronts in a `lax.while_loop` (section 7).
+"""Breadth-first search on the 6x6 board: boolean wavefronts in a `lax.while_loop` (rules §7).
 
 The wavefront is a boolean [6, 6] array packed into two int32 bitboards: `lo` holds rows 0..2 and
 `hi` rows 3..5, cell (row, col) at bit (row % 3) * 6 + col of its word (18 bits used per word).
@@ -195,7 +195,7 @@ def bfs_distance(passable, src_row, src_col) -> jnp.ndarray:
 
 
 def exit_distance(state: EnvState) -> jnp.ndarray:
-    """Return ExitDist of section 7.4: player-to-exit BFS length over non-blocks, 0 if unreachable."""
+    """Return ExitDist (rules §7.4): player-to-exit BFS length over non-blocks, 0 if unreachable."""
     tlo, thi = cell_bits(state.exit_row, state.exit_col)
     plo, phi = pack(state.grid.content != BLOCK)
     # The exit is accepted when reached even if it were a block; enemies and transmissions are

@@ -1,4 +1,4 @@
-"""Static game constants of GAME_RULES.md (sections 0, 2, 5, 8, 9, 10)."""
+"""Static game constants (rules §0, §2, §5, §8, §9, §10 in docs/rules.md)."""
 
 GRID = 6
 NUM_CELLS = GRID * GRID
@@ -13,8 +13,6 @@ MAX_HP = 3
 # [D5] fixed capacities; on overflow a new entity is dropped.
 MAX_ENEMIES = 36
 MAX_TRANSMISSIONS = 36
-# [D4] depth of the UNDO history (one named constant in both engines).
-UNDO_DEPTH = 1
 # [D8] static bound on queued siphon spawns processed in one enemy turn; the excess is dropped.
 MAX_PENDING_SPAWNS = 256
 # Stage generation: attempts, block count range (inclusive), rejection tries per spawn phase.
@@ -32,7 +30,6 @@ CORNERS = ((0, 0), (0, 5), (5, 0), (5, 5))
 
 # Cell content.
 EMPTY, BLOCK, PICKUP, EXIT = 0, 1, 2, 3
-CONTENT_NAMES = ("empty", "block", "pickup", "exit")
 # Block kind (meaningful only where content == BLOCK).
 KIND_NONE, KIND_DATA, KIND_PROGRAM, KIND_QUESTION = 0, 1, 2, 3
 KIND_NAMES = ("none", "data", "program", "question")
@@ -43,7 +40,7 @@ ENEMY_NAMES = ("virus", "daemon", "glitch", "cryptog")
 ENEMY_MAX_HP = (2, 3, 2, 2)
 ENEMY_STEPS = (2, 1, 1, 1)
 
-# Programs (index i <-> action 5 + i), section 5.1.
+# Programs (index i <-> action 5 + i), rules §5.1.
 PROGRAM_NAMES = (
     "PUSH", "PULL", "CRASH", "WARP", "POLY", "WAIT", "DEBUG", "ROW", "COL", "UNDO", "STEP",
     "SIPH+", "EXCH", "SHOW", "RESET", "CALM", "D_BOM", "DELAY", "ANTI-V", "SCORE", "REDUC",
@@ -58,29 +55,32 @@ WAIT_ACTION = PROGRAM_ACTION_OFFSET + WAIT  # 10
 WARP_ACTION = PROGRAM_ACTION_OFFSET + WARP  # 8
 RESET_ACTION = PROGRAM_ACTION_OFFSET + RESET  # 19
 
-# Starting bonus choices (section 2.5): credits 10, energy 11, data siphons 1.
+# Starting bonus choices (rules §2.5): credits 10, energy 11, data siphons 1.
 BONUS_CREDITS, BONUS_ENERGY, BONUS_SIPHONS = 10, 11, 1
 INITIAL_SCHED_INTERVAL = 12
 
-# Rewards (section 8).
+# Rewards (rules §8).
 STAGE_REWARDS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 100.0)
 REWARD_KEYS = (
     "step_penalty", "stage_completion", "score_gain", "kills", "data_siphon", "distance_shaping",
     "victory", "death_penalty", "resource_gain", "resource_holding", "damage_penalty",
     "hp_recovery", "siphon_quality", "siphon_death_penalty", "program_waste",
 )
-# The total is summed left to right in Swift's order (section 8), in float32, in both engines.
+# The total is summed left to right in Swift's order (rules §8), in float32, in both engines.
 REWARD_SUM_ORDER = (
     "step_penalty", "stage_completion", "score_gain", "kills", "data_siphon", "distance_shaping",
     "victory", "death_penalty", "resource_gain", "resource_holding", "damage_penalty",
     "hp_recovery", "siphon_quality", "program_waste", "siphon_death_penalty",
 )
 
-# Observation (section 9).
+# Observation (rules §9).
 OBS_PLAYER = 10
 OBS_PROGRAMS = NUM_PROGRAMS
 GRID_CHANNELS = 42
 OBS_SIZE = OBS_PLAYER + OBS_PROGRAMS + NUM_CELLS * GRID_CHANNELS  # 1545
+# Version of the observation layout above: exported policies record it and refuse to load under
+# another, since a network trained on one layout reads garbage from another. Bump on any change.
+OBS_LAYOUT_VERSION = 1
 
 # Distances: the value a BFS gives an unreachable cell.
 UNREACHABLE = 99

@@ -1,4 +1,4 @@
-"""EnemyTurn of GAME_RULES.md section 4.6: hatching, enemy actions, spawns, resets, snapshot.
+"""EnemyTurn of rules §4.6: hatching, enemy actions, spawns, resets, snapshot.
 
 Written for speed under vmap on CPU, where sorts, wide gathers, random draws and `lax.cond` (a
 select of the whole state) are the expensive operations: the STEP skip is threaded through as a
@@ -265,7 +265,7 @@ def _spawns(key, state: EnvState, in_turn) -> EnvState:
 
 
 def enemy_turn(key, state: EnvState, enabled=True) -> EnvState:
-    """EnemyTurn of section 4.6; an armed STEP skips it entirely (only step_pending is cleared).
+    """EnemyTurn of rules §4.6; an armed STEP skips it entirely (only step_pending is cleared).
 
     The turn runs to completion even when the player's HP reaches 0. `enabled=False` returns
     the state unchanged: under vmap this is cheaper than a `lax.cond` around the call, which

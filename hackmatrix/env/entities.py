@@ -35,12 +35,6 @@ def occupied_bits(entities):
             lax.reduce(jnp.where(live, hi, 0), jnp.int32(0), lax.bitwise_or, (0,)))
 
 
-def first_at_cell(entities, row, col):
-    """Return (found, index) of the first live entity on (row, col), in list order."""
-    hits = at_cell(entities, row, col)
-    return hits.any(), jnp.argmax(hits)
-
-
 def _fields(entities):
     return {k: v for k, v in vars(entities).items() if k != "count"}
 
@@ -89,7 +83,7 @@ def append(entities, condition=True, **values):
 
 
 def remove_all_at(entities, row, col, not_counted_flag):
-    """RemoveAt(c) of section 5.2: delete every entity on (row, col).
+    """RemoveAt(c) of rules §5.2: delete every entity on (row, col).
 
     Returns (entities, kills): kills is 1 iff the first removed entity (list order) has
     `not_counted_flag` False (callers pass from_scheduled), else 0 — at most one kill per cell.
@@ -101,14 +95,14 @@ def remove_all_at(entities, row, col, not_counted_flag):
 
 
 def sweep_enemies(enemies: Enemies):
-    """Sweep of section 5.2: remove enemies with hp <= 0; return (enemies, kills not scheduled)."""
+    """Sweep of rules §5.2: remove enemies with hp <= 0; return (enemies, kills not scheduled)."""
     dead = valid_slots(enemies) & (enemies.hp <= 0)
     kills = (dead & ~enemies.from_scheduled).sum().astype(jnp.int32)
     return remove(enemies, dead), kills
 
 
 def hit_enemies(enemies: Enemies, mask, damage) -> Enemies:
-    """Hit(e, d) of section 5.2 for every live enemy in `mask`: lose hp, stunned if it survives."""
+    """Hit(e, d) of rules §5.2 for every live enemy in `mask`: lose hp, stunned if it survives."""
     mask = mask & valid_slots(enemies)
     hp = jnp.where(mask, jnp.maximum(0, enemies.hp - damage), enemies.hp)
     stunned = enemies.stunned | (mask & (hp > 0))

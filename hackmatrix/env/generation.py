@@ -1,4 +1,4 @@
-"""Stage generation, new games and transmission spawning (GAME_RULES.md sections 2.5, 4.5, 4.7)."""
+"""Stage generation, new games and transmission spawning (rules §2.5, §4.5, §4.7)."""
 
 import jax
 import jax.numpy as jnp
@@ -54,7 +54,7 @@ _NO_TRY = 2 * SPAWN_TRIES * 64  # above every (try, cell) code of spawn_into
 
 
 def line_of_fire(state: EnvState) -> jnp.ndarray:
-    """Return bool[6, 6]: LoF(c) of section 4.7 for every cell c.
+    """Return bool[6, 6]: LoF(c) of rules §4.7 for every cell c.
 
     Only the cells strictly between the player and c are checked (our reading of "strictly
     before c": the player's own cell never blocks, even when the player stands on a block after
@@ -75,7 +75,7 @@ def line_of_fire(state: EnvState) -> jnp.ndarray:
 
 
 def empty_cells(state: EnvState) -> jnp.ndarray:
-    """Return bool[6, 6]: Empty(c) of section 4.7 (EXIT and PICKUP cells count as Empty)."""
+    """Return bool[6, 6]: Empty(c) of rules §4.7 (EXIT and PICKUP cells count as Empty)."""
     return (
         (state.grid.content != BLOCK)
         & ~occupancy(state.enemies)
@@ -86,7 +86,7 @@ def empty_cells(state: EnvState) -> jnp.ndarray:
 
 def spawn_into(key, transmissions, empty_bits, lof_bits, event, occurrence, scheduled, siphon,
                enabled=True):
-    """One SpawnTransmission (section 4.7) given the bitboards (lo, hi) of Empty and LoF cells.
+    """One SpawnTransmission (rules §4.7) given the bitboards (lo, hi) of Empty and LoF cells.
 
     Returns (transmissions, empty_bits): the picked cell stops being Empty, so a caller spawning
     several times in a row can reuse the maps (LoF ignores transmissions). Nothing happens when
@@ -120,7 +120,7 @@ def spawn_maps(state: EnvState):
 
 
 def spawn_transmission(key, state: EnvState, event, occurrence, scheduled, siphon) -> EnvState:
-    """SpawnTransmission of section 4.7 with the draws of rng.spawn_draws(key, event, occurrence)."""
+    """SpawnTransmission of rules §4.7 with the draws of rng.spawn_draws(key, event, occurrence)."""
     trans, _ = spawn_into(
         key, state.transmissions, *spawn_maps(state), event, occurrence, scheduled, siphon
     )
@@ -136,7 +136,7 @@ _PARALLEL_ATTEMPTS = 8
 
 
 def _attempt_blocks(key, attempt, count, free_lo, free_hi):
-    """Place the blocks of one generation attempt (section 4.5 step 2).
+    """Place the blocks of one generation attempt (rules §4.5 step 2).
 
     The 11 placements are unrolled (XLA then fuses their random draws, about five times faster
     than a loop) and work on bitboards: E_k is `free` minus the blocks placed so far, and the
@@ -189,7 +189,7 @@ def _acceptable_bits(block_lo, block_hi, exit_lo, exit_hi):
 
 
 def blocks_acceptable(block, exit_cell) -> jnp.ndarray:
-    """Acceptance checks (a) and (b) of section 4.5 step 2 for bool[6, 6] block and exit masks."""
+    """Acceptance checks (a) and (b) of rules §4.5 step 2 for bool[6, 6] block and exit masks."""
     return _acceptable_bits(*pack(block), *pack(exit_cell))
 
 
@@ -228,7 +228,7 @@ def _generate_blocks(key, count, free, exit_cell):
 
 
 def generate_stage(key, state: EnvState) -> EnvState:
-    """GenerateStage of section 4.5: fresh grid, exit, pickups, blocks, resources, transmissions.
+    """GenerateStage of rules §4.5: fresh grid, exit, pickups, blocks, resources, transmissions.
 
     The player (who stands on a corner), enemies, transmissions and pending_spawns are kept.
     """
@@ -285,7 +285,7 @@ def generate_stage(key, state: EnvState) -> EnvState:
 
 
 def game_start(key) -> EnvState:
-    """The state of section 2.5 before its stage 1 is generated: corner, starting bonus."""
+    """The state of rules §2.5 before its stage 1 is generated: corner, starting bonus."""
     corner, bonus = rng.reset_draws(key)
     corners = jnp.asarray(_CORNERS)
     player = initial_player().replace(
@@ -300,5 +300,5 @@ def game_start(key) -> EnvState:
 
 
 def new_game(key) -> EnvState:
-    """Reset of section 2.5: corner, starting bonus, stage 1 with sched_interval 12, generated."""
+    """Reset of rules §2.5: corner, starting bonus, stage 1 with sched_interval 12, generated."""
     return generate_stage(key, game_start(key))

@@ -1,4 +1,4 @@
-"""The action mask of GAME_RULES.md section 3 (28 actions)."""
+"""The action mask of rules §3 (28 actions)."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -18,7 +18,7 @@ def direction_mask(state: EnvState) -> jnp.ndarray:
     in_bounds = (rows >= 0) & (rows < GRID) & (cols >= 0) & (cols < GRID)
     block = state.grid.content[jnp.clip(rows, 0, GRID - 1), jnp.clip(cols, 0, GRID - 1)] == BLOCK
     e = state.enemies
-    # Only enemies validate a block cell; a transmission on a block does not (section 3).
+    # Only enemies validate a block cell; a transmission on a block does not (rules §3).
     enemy_on = (
         valid_slots(e)[None, :]
         & (e.row[None, :] == rows[:, None])

@@ -1,4 +1,4 @@
-"""MoveEnemy of GAME_RULES.md section 7.1: the deterministic one-cell move of one enemy.
+"""MoveEnemy of rules §7.1: the deterministic one-cell move of one enemy.
 
 FirstStep(Pass) looks for the first of the mover's neighbours, in U, D, L, R order, with the
 minimum BFS distance from the player over Pass. That neighbour is found without a distance map:
@@ -106,7 +106,7 @@ def move_target(ctx: MoveContext, r, c, glitch, bad_lo, bad_hi, active=True):
 
     Occ = other enemies' cells and transmission cells. Counting the mover's own cell as
     occupied cannot change any result: a path through it reaches a neighbour of the mover
-    first, so it is never a shortest path to one (section 7.1 notes the same).
+    first, so it is never a shortest path to one (rules §7.1 notes the same).
     Returns (moves bool, new_r, new_c); (r, c) itself when it does not move or not `active`.
     """
     pr, pc = ctx.player_row, ctx.player_col
@@ -171,7 +171,7 @@ def step_enemy(ctx: MoveContext, enemies: Enemies, occ_lo, occ_hi, idx, active=T
 
 
 def move_enemy(state: EnvState, idx, ctx: MoveContext | None = None) -> EnvState:
-    """MoveEnemy (section 7.1) for the enemy in list slot `idx`; `ctx` may be precomputed."""
+    """MoveEnemy (rules §7.1) for the enemy in list slot `idx`; `ctx` may be precomputed."""
     if ctx is None:
         ctx = move_context(state)
     enemies, _, _ = step_enemy(ctx, state.enemies, *enemy_bits(state.enemies), idx)

@@ -1,4 +1,4 @@
-"""The array observation of GAME_RULES section 9: player(10) ++ programs(23) ++ grid(6x6x42)."""
+"""The array observation of rules §9: player(10) ++ programs(23) ++ grid(6x6x42)."""
 
 import jax.numpy as jnp
 
@@ -97,7 +97,7 @@ def observe_structured(state: EnvState) -> dict:
 
 
 def observe(state: EnvState) -> jnp.ndarray:
-    """Return the flat float32[1545] observation (section 9)."""
+    """Return the flat float32[1545] observation (rules §9)."""
     parts = observe_structured(state)
     return jnp.concatenate(
         [parts["player"], parts["programs"], parts["grid"].reshape(-1)]).astype(F32)

@@ -8,7 +8,7 @@ class EnvParams:
     """Wrapper parameters; static fields (part of the pytree structure, never traced).
 
     `max_steps_in_episode` is a truncation bound of the wrapper only: the game itself has no step
-    limit (GAME_RULES section 9). 5000 is far beyond a normal episode (a won game takes a few
+    limit (rules §9). 5000 is far beyond a normal episode (a won game takes a few
     hundred steps) but stops endless CALM + dithering loops from stalling a rollout.
     """
 

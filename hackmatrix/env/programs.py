@@ -1,4 +1,4 @@
-"""Programs (actions 5..27): applicability, cost and the 23 effects (GAME_RULES.md section 5)."""
+"""Programs (actions 5..27): applicability, cost and the 23 effects (rules §5)."""
 
 import jax
 import jax.numpy as jnp
@@ -53,7 +53,7 @@ def _on_block(state):
 
 
 def program_applicable(state: EnvState) -> jnp.ndarray:
-    """Return bool[23]: the applicability column of section 5.1 (costs not checked)."""
+    """Return bool[23]: the applicability column of rules §5.1 (costs not checked)."""
     p, e, t, g = state.player, state.enemies, state.transmissions, state.grid
     live = valid_slots(e)
     any_enemy = e.count > 0

@@ -1,4 +1,4 @@
-"""The 15 reward components of GAME_RULES section 8 and their float32 total."""
+"""The 15 reward components of rules §8 and their float32 total."""
 
 import jax.numpy as jnp
 from flax import struct
@@ -26,11 +26,11 @@ class StepEvents:
 
     action: jnp.ndarray  # int32
     d0: jnp.ndarray  # int32: ExitDist before the action (0 if unreachable)
-    kills: jnp.ndarray  # int32 (section 7.3)
+    kills: jnp.ndarray  # int32 (rules §7.3)
     picked: jnp.ndarray  # bool: a PICKUP was collected by moving
     completed: jnp.ndarray  # bool: a stage completion happened (including the winning one)
     won: jnp.ndarray  # bool: the game was won this step
-    siphon_found: jnp.ndarray  # bool: siphon quality found a better position (section 6.2)
+    siphon_found: jnp.ndarray  # bool: siphon quality found a better position (rules §6.2)
     missed_credits: jnp.ndarray  # int32
     missed_energy: jnp.ndarray  # int32
     valid: jnp.ndarray  # bool: the action passed the mask

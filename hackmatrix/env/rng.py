@@ -1,4 +1,4 @@
-"""Every random draw of the game, in one place (GAME_RULES.md section 11).
+"""Every random draw of the game, in one place (rules §11).
 
 Scheme: each random *event* gets its own key
 
@@ -32,6 +32,7 @@ from hackmatrix.env.constants import (
     GRID,
     MAX_BLOCKS,
     MAX_ENEMIES,
+    MIN_BLOCKS,
     NUM_CELLS,
     SPAWN_TRIES,
 )
@@ -75,7 +76,7 @@ def generation_header(key):
     """Return (exit index among the 3 corners != player in corner order, block count 5..11)."""
     k = event_key(key, GENERATE)
     exit_idx = choice_index(_sub(k, 0), 3)
-    count = jax.random.randint(_sub(k, 1), (), 5, MAX_BLOCKS + 1, dtype=jnp.int32)
+    count = jax.random.randint(_sub(k, 1), (), MIN_BLOCKS, MAX_BLOCKS + 1, dtype=jnp.int32)
     return exit_idx, count
 
 
@@ -85,7 +86,7 @@ def block_key(key, attempt, k):
 
 
 def block_draws(bkey, n_eligible, n_unused_programs):
-    """Return the draws of one block placement (section 4.5 step 2).
+    """Return the draws of one block placement (rules §4.5 step 2).
 
     (cell_index in [0, n_eligible) into the row-major list of eligible cells, is_data,
      is_question, points in 1..9, program index in [0, n_unused_programs) into unused programs).
@@ -101,7 +102,7 @@ def block_draws(bkey, n_eligible, n_unused_programs):
 
 
 def resource_draws(key):
-    """Return (u float32[6,6], credits_bit bool[6,6]) indexed by cell (section 4.5 step 3)."""
+    """Return (u float32[6,6], credits_bit bool[6,6]) indexed by cell (rules §4.5 step 3)."""
     k = event_key(key, RESOURCES)
     u = jax.random.uniform(_sub(k, 0), (NUM_CELLS,)).reshape(GRID, GRID)
     bit = (jax.random.uniform(_sub(k, 1), (NUM_CELLS,)) < 0.5).reshape(GRID, GRID)
@@ -111,7 +112,7 @@ def resource_draws(key):
 def spawn_draws(key, event, occurrence):
     """Return (rows int32[200], cols int32[200], enemy type in [0,4)) of one SpawnTransmission.
 
-    Tries 0..99 are phase A, 100..199 phase B (section 4.7). Each try draws one row-major cell
+    Tries 0..99 are phase A, 100..199 phase B (rules §4.7). Each try draws one row-major cell
     index in [0, 36): the same distribution as independent (row, col) draws, at half the cost.
     """
     words = jax.random.bits(event_key(key, event, occurrence), (2 * SPAWN_TRIES + 1,), jnp.uint32)

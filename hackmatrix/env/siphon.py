@@ -1,8 +1,8 @@
-"""SIPHON (action 4): yields, siphon quality and the siphon itself (GAME_RULES.md section 6).
+"""SIPHON (action 4): yields, siphon quality and the siphon itself (rules §6).
 
 A yield is (credits int32, energy int32, data int32[10], progs bool[23]): `data` counts the
 payload points of the data blocks by value (index = points 1..9, index 0 unused), which is the
-sorted multiset of section 6.1; `progs` is the set of not-owned programs.
+sorted multiset of rules §6.1; `progs` is the set of not-owned programs.
 """
 
 import jax.numpy as jnp
@@ -49,7 +49,7 @@ def _payload_masks(grid):
 
 
 def siphon_yields(state: EnvState):
-    """Return the section 6.1 yield of every cell: credits, energy, data[6,6,10], progs[6,6,23]."""
+    """Return the rules §6.1 yield of every cell: credits, energy, data[6,6,10], progs[6,6,23]."""
     grid = state.grid
     block = grid.content == BLOCK
     resource = ~block & ~grid.siphoned
@@ -69,13 +69,13 @@ def siphon_yields(state: EnvState):
 
 
 def siphon_yield(state: EnvState, row, col):
-    """Return the section 6.1 yield (credits, energy, data[10], progs[23]) of cell (row, col)."""
+    """Return the rules §6.1 yield (credits, energy, data[10], progs[23]) of cell (row, col)."""
     credits, energy, data, progs = siphon_yields(state)
     return credits[row, col], energy[row, col], data[row, col], progs[row, col]
 
 
 def siphon_quality(state: EnvState):
-    """Return (found, missed_credits, missed_energy) of section 6.2, on the pre-siphon state."""
+    """Return (found, missed_credits, missed_energy) of rules §6.2, on the pre-siphon state."""
     grid = state.grid
     row, col = state.player.row, state.player.col
     credits, energy, data, progs = siphon_yields(state)
@@ -101,7 +101,7 @@ def siphon_quality(state: EnvState):
 
 
 def apply_siphon(state: EnvState) -> EnvState:
-    """Siphon the player's cross (section 6); the enemy turn that follows is not run here."""
+    """Siphon the player's cross (rules §6); the enemy turn that follows is not run here."""
     grid = state.grid
     player = state.player
     cross = cross_mask(player.row, player.col)

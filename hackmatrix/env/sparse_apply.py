@@ -4,7 +4,9 @@
 auto-reset or a stage generation would run for the whole batch on every step. `apply_where`
 keeps the cond semantics but, when batched, gathers the flagged environments into chunks of
 `CHUNK`, runs the function on those chunks only (a while loop over ceil(#flagged / CHUNK)
-chunks) and scatters the results back. Unbatched it is a plain `lax.cond`.
+chunks) and scatters the results back. Unbatched it is a plain `lax.cond`. `apply_rows` is the
+same gather-run-scatter for a caller that holds the batch axis itself (e.g. the rollout's value
+of the final observations of truncated episodes).
 """
 
 import jax
@@ -19,6 +21,40 @@ CHUNK = 16
 
 def _broadcast(x, batched, size):
     return x if batched else jnp.broadcast_to(x, (size,) + x.shape)
+
+
+def apply_rows(active, fn, args, default, lanes=CHUNK):
+    """Return fn's rows where `active`, else default's rows; fn runs on flagged rows only.
+
+    `active` is bool[N]; `args` and `default` have a leading N axis; `fn` maps a (lanes, ...)
+    batch of args rows to a (lanes, ...) batch with default's structure. The flagged rows go
+    through fn in chunks of `lanes` (a while loop over ceil(#flagged / lanes) chunks).
+    """
+    size = active.shape[0]
+    lanes = min(lanes, size)
+    n_active = active.sum()
+    # Flagged lanes first, in lane order, padded so that every chunk slice is in range: a
+    # scatter to their ranks (an argsort costs 5x more on CPU).
+    rank = jnp.where(active, jnp.cumsum(active) - 1, size + lanes)
+    order = jnp.zeros(size + lanes, jnp.int32).at[rank].set(
+        jnp.arange(size, dtype=jnp.int32), mode="drop")
+
+    def cond(carry):
+        return carry[0] < n_active
+
+    def body(carry):
+        start, out = carry
+        idx = lax.dynamic_slice(order, (start,), (lanes,))
+        live = start + jnp.arange(lanes) < n_active
+        result = fn(*jax.tree.map(lambda x: x[idx], args))
+        # Padding lanes scatter out of range and are dropped.
+        target = jnp.where(live, idx, size)
+        out = jax.tree.map(lambda o, r: o.at[target].set(r.astype(o.dtype), mode="drop"),
+                           out, result)
+        return start + lanes, out
+
+    _, out = lax.while_loop(cond, body, (jnp.asarray(0, order.dtype), default))
+    return out
 
 
 def apply_where(active, fn, args, default, chunk=CHUNK):
@@ -37,29 +73,7 @@ def apply_where(active, fn, args, default, chunk=CHUNK):
         active = _broadcast(active, active_b, axis_size)
         args = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), args, args_b)
         out = jax.tree.map(lambda x, b: _broadcast(x, b, axis_size), default, default_b)
-        lanes = min(chunk, axis_size)
-        n_active = active.sum()
-        # Flagged lanes first, in lane order, padded so that every chunk slice is in range: a
-        # scatter to their ranks (an argsort costs 5x more on CPU).
-        rank = jnp.where(active, jnp.cumsum(active) - 1, axis_size + lanes)
-        order = jnp.zeros(axis_size + lanes, jnp.int32).at[rank].set(
-            jnp.arange(axis_size, dtype=jnp.int32), mode="drop")
-
-        def cond(carry):
-            return carry[0] < n_active
-
-        def body(carry):
-            start, out = carry
-            idx = lax.dynamic_slice(order, (start,), (lanes,))
-            live = start + jnp.arange(lanes) < n_active
-            result = jax.vmap(fn)(*jax.tree.map(lambda x: x[idx], args))
-            # Padding lanes scatter out of range and are dropped.
-            target = jnp.where(live, idx, axis_size)
-            out = jax.tree.map(lambda o, r: o.at[target].set(r.astype(o.dtype), mode="drop"),
-                               out, result)
-            return start + lanes, out
-
-        _, out = lax.while_loop(cond, body, (jnp.asarray(0, order.dtype), out))
+        out = apply_rows(active, jax.vmap(fn), args, out, chunk)
         return out, jax.tree.map(lambda _: True, out)
 
     return run(jnp.asarray(active, bool), args, default)

@@ -23,7 +23,7 @@ I32 = jnp.int32
 
 @struct.dataclass
 class Grid:
-    """The 36 cells (section 1.1), one [6, 6] array per field."""
+    """The 36 cells (rules §1.1), one [6, 6] array per field."""
 
     content: jnp.ndarray  # int32: EMPTY, BLOCK, PICKUP, EXIT
     block_kind: jnp.ndarray  # int32: KIND_NONE, KIND_DATA, KIND_PROGRAM, KIND_QUESTION
@@ -38,7 +38,7 @@ class Grid:
 
 @struct.dataclass
 class Enemies:
-    """Enemy list (section 2.2), compacted in list order."""
+    """Enemy list (rules §2.2), compacted in list order."""
 
     count: jnp.ndarray  # int32 scalar
     type: jnp.ndarray  # int32[MAX_ENEMIES]: VIRUS, DAEMON, GLITCH, CRYPTOG
@@ -53,7 +53,7 @@ class Enemies:
 
 @struct.dataclass
 class Transmissions:
-    """Transmission list (section 2.3), compacted in list order."""
+    """Transmission list (rules §2.3), compacted in list order."""
 
     count: jnp.ndarray  # int32 scalar
     row: jnp.ndarray  # int32[MAX_TRANSMISSIONS]
@@ -66,7 +66,7 @@ class Transmissions:
 
 @struct.dataclass
 class Player:
-    """Player fields (section 2.1); all scalars int32 except `owned`."""
+    """Player fields (rules §2.1); all scalars int32 except `owned`."""
 
     row: jnp.ndarray
     col: jnp.ndarray
@@ -81,7 +81,7 @@ class Player:
 
 @struct.dataclass
 class Snapshot:
-    """One UNDO snapshot (section 5.2); `valid` is False when the history is empty."""
+    """One UNDO snapshot (rules §5.2); `valid` is False when the history is empty."""
 
     valid: jnp.ndarray  # bool
     player: Player
@@ -96,7 +96,7 @@ class Snapshot:
 
 @struct.dataclass
 class EnvState:
-    """The whole game state (section 2.4)."""
+    """The whole game state (rules §2.4)."""
 
     player: Player
     enemies: Enemies
@@ -115,7 +115,7 @@ class EnvState:
     pending_spawns: jnp.ndarray
     won: jnp.ndarray  # bool
     done: jnp.ndarray  # bool
-    undo: Snapshot  # [D4] history of depth UNDO_DEPTH == 1
+    undo: Snapshot  # [D4] the history holds one snapshot
 
 
 def empty_grid() -> Grid:
@@ -146,7 +146,7 @@ def empty_transmissions() -> Transmissions:
 
 
 def initial_player(row=0, col=0) -> Player:
-    """Return a player with the starting stats of section 2.1 (before the bonus)."""
+    """Return a player with the starting stats of rules §2.1 (before the bonus)."""
     return Player(
         row=I32(row), col=I32(col), hp=I32(3), credits=I32(0), energy=I32(0),
         data_siphons=I32(0), score=I32(0), attack=I32(1),

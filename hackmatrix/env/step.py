@@ -1,4 +1,4 @@
-"""The public game API: reset and the one-step pipeline of GAME_RULES section 4.1.
+"""The public game API: reset and the one-step pipeline of rules §4.1.
 
 Stepping a state that is already done (dead, won, or ended by an invalid action) is treated like
 an invalid action: the state is returned unchanged with done=True, reward 0 and all 15 reward
@@ -41,7 +41,7 @@ BRANCH_CHUNK = 32
 
 
 def reset(key, params: EnvParams = DEFAULT_PARAMS):
-    """Start a new game (section 2.5); return (obs float32[1545], state)."""
+    """Start a new game (rules §2.5); return (obs float32[1545], state)."""
     del params
     state = new_game(key)
     return observe(state), state
@@ -75,7 +75,7 @@ def _program_branch(key, state, action):
 
 
 def _complete_stage(state: EnvState, completing) -> EnvState:
-    """CompleteStage of section 4.4 up to the generation: heal 1, then next stage or victory."""
+    """CompleteStage of rules §4.4 up to the generation: heal 1, then next stage or victory."""
     last = state.stage >= NUM_STAGES
     stage = jnp.where(completing & ~last, state.stage + 1, state.stage)
     return state.replace(
@@ -88,7 +88,7 @@ def _complete_stage(state: EnvState, completing) -> EnvState:
 
 
 def _dispatch(key, state: EnvState, action):
-    """Run the action of section 4.1 (as if valid); return (state, event tuple).
+    """Run the action of rules §4.1 (as if valid); return (state, event tuple).
 
     Under vmap a `lax.switch` computes every branch for every environment and selects between
     whole states, so only the direction branch (nearly every action in practice) runs for the
@@ -105,7 +105,7 @@ def step_before_generation(key, state: EnvState, action, mask=None):
 
     Returns (after, events, new_stage): `after` has already completed the stage (heal, stage + 1)
     but still shows the old board where `new_stage`; generate_stage(key, after) finishes it. The
-    rewards never look at the new board (section 8: Δ = d0 on completion), so they can be computed
+    rewards never look at the new board (rules §8: Δ = d0 on completion), so they can be computed
     from `after` before the generation, which lets the wrapper run one generation per step for
     both stage completions and auto-resets. `mask` may pass action_mask(state) when the caller
     already has it.

@@ -1,4 +1,4 @@
-"""UNDO history of depth 1 (section 5.2, [D2]-[D4])."""
+"""UNDO history of depth 1 (rules §5.2, [D2]-[D4])."""
 
 import jax.numpy as jnp
 

@@ -14,6 +14,7 @@ from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 from hackmatrix.env.step import reset as env_reset
 from hackmatrix.env.step import step_before_generation
+from hackmatrix.env.step_info import StepInfo
 
 
 @struct.dataclass
@@ -63,7 +64,7 @@ class Box:
 
 
 class HackMatrixEnv:
-    """The HackMatrix game as a gymnax-style environment with auto-reset on done or truncation."""
+    """The HackMatrix game as a gymnax-style env; auto-resets on termination or truncation."""
 
     name = "HackMatrix-v0"
     num_actions = NUM_ACTIONS
@@ -82,28 +83,36 @@ class HackMatrixEnv:
                                  action_mask=env_action_mask(env_state))
 
     def step(self, key, state: WrapperState, action, params: EnvParams | None = None):
-        """Step and auto-reset; return (obs, state, reward, done, info).
+        """Step and auto-reset; return (obs, state, reward, done, info: StepInfo).
 
-        On done or truncation the returned obs/state are a fresh game reset from a key split off
-        `key`. `done` includes truncation (`info["truncated"]`). `info` holds the 15 reward
-        components, the stepped state's stage/score/hp (before any auto-reset) and the finished
-        episode's return/length/final stage/won (meaningful where done).
+        On done (terminated or truncated) the returned obs/state are a fresh game reset from a key
+        split off `key`; `info.terminated` and `info.truncated` tell the two apart.
+        """
+        return self.step_with_final(key, state, action, params)[:5]
+
+    def step_with_final(self, key, state: WrapperState, action,
+                        params: EnvParams | None = None):
+        """Like `step`, plus the EnvState the step reached before any auto-reset (the final one).
+
+        A trainer bootstraps a truncated episode from `observe(final)`. Where the truncating step
+        also cleared a stage, `final` still shows the cleared board (stage + 1, healed): the next
+        board is generated together with the auto-reset, and for the reset game only.
         """
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
         env_state, events, new_stage = step_before_generation(
             key_step, state.env_state, action, state.action_mask)
         reward, breakdown = calculate_reward(state.env_state, env_state, events)
-        done = env_state.done
+        terminated = env_state.done
         episode_return = state.episode_return + reward
         episode_length = state.episode_length + 1
-        truncated = ~done & (episode_length >= params.max_steps_in_episode)
-        finished = done | truncated
-        info = dict(breakdown)
-        info.update(
+        truncated = ~terminated & (episode_length >= params.max_steps_in_episode)
+        finished = terminated | truncated
+        info = StepInfo(
+            rewards=breakdown, reward=reward, terminated=terminated, truncated=truncated,
             stage=env_state.stage, score=env_state.player.score, hp=env_state.player.hp,
             episode_return=episode_return, episode_length=episode_length,
-            episode_final_stage=env_state.stage, episode_won=env_state.won, truncated=truncated,
+            episode_final_stage=env_state.stage, episode_won=env_state.won,
         )
         # One generation per step serves both the next stage and the auto-reset, and runs only
         # for the environments that need it (see sparse_apply).
@@ -116,7 +125,11 @@ class HackMatrixEnv:
             episode_length=jnp.where(finished, jnp.int32(0), episode_length),
             action_mask=env_action_mask(next_state),
         )
-        return observe(next_state.env_state), next_state, reward, finished, info
+        return observe(next_state.env_state), next_state, reward, finished, info, env_state
+
+    def observe(self, env_state: EnvState) -> jnp.ndarray:
+        """Return the float32[1545] observation of a bare EnvState (e.g. a final one)."""
+        return observe(env_state)
 
     def action_mask(self, state) -> jnp.ndarray:
         """Return bool[28] valid actions of a WrapperState (cached) or a bare EnvState."""

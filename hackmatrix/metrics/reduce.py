@@ -2,13 +2,9 @@
 
 Input contract (built by hackmatrix.core inside the jitted training chunk, one PPO update):
 
-* `info`: a dict of `(num_steps, num_envs)` arrays, one entry per rollout transition:
-  - the 15 reward components `constants.REWARD_KEYS` (float32) and their sum `reward`;
-  - `done` (bool): the transition ended an episode (terminated or truncated; the env auto-resets);
-  - `truncated` (bool): the episode that ended there was cut by the step limit, not won or lost;
-  - `stage`, `score`, `hp` (int32): the player's values after the transition;
-  - `episode_return`, `episode_length`, `episode_final_stage`, `episode_won`: the statistics of the
-    episode that finished at this transition; only meaningful where `done` is True.
+* `info`: the env's `hackmatrix.env.StepInfo` stacked to `(num_steps, num_envs)` arrays, one
+  entry per rollout transition (its fields are documented there; `done` is terminated or
+  truncated, and the `episode_*` statistics count only where `done`).
 * `actions`: `(num_steps, num_envs)` int32 in [0, NUM_ACTIONS).
 * `ppo_stats`: a dict of `(update_epochs, num_minibatches)` arrays under bare names: approx_kl,
   clip_frac, entropy, policy_loss, value_loss, total_loss, grad_norm (extra bare keys are reduced
@@ -24,70 +20,52 @@ finished" is never published as a stand-in 0.
 
 from collections.abc import Mapping
 
+import jax
 import jax.numpy as jnp
 
-from hackmatrix.env.constants import (
-    NUM_ACTIONS,
-    NUM_DIRECTIONS,
-    PROGRAM_ACTION_OFFSET,
-    PROGRAM_NAMES,
-    REWARD_KEYS,
-    SIPHON_ACTION,
-)
+from hackmatrix.env.constants import NUM_ACTIONS, REWARD_KEYS
+from hackmatrix.env.step_info import StepInfo, action_shares
 from hackmatrix.metrics.naming import metric_name
 
 F32 = jnp.float32
 
 EPISODE_PREFIX = "episode/"
 EPISODE_COUNT = "episode/count"
-INFO_KEYS = REWARD_KEYS + (
-    "reward", "done", "truncated", "stage", "score", "hp", "episode_return", "episode_length",
-    "episode_final_stage", "episode_won",
-)
 
 
-def _check_inputs(info: Mapping, actions, ppo_stats: Mapping) -> None:
-    """Fail at trace time, naming what is missing, rather than with a bare KeyError."""
-    missing = [key for key in INFO_KEYS if key not in info]
-    if missing:
-        raise ValueError(f"reduce_update: info lacks the keys {missing}")
+def _check_inputs(info: StepInfo, actions, ppo_stats: Mapping) -> None:
+    """Fail at trace time, naming what is wrong, rather than deep inside the reduction."""
+    if not isinstance(info, StepInfo):
+        raise TypeError(f"reduce_update: info must be a StepInfo, not {type(info).__name__}")
     shape = tuple(actions.shape)
-    wrong = [key for key in INFO_KEYS if tuple(info[key].shape) != shape]
+    leaves = jax.tree_util.tree_leaves_with_path(info)
+    wrong = [jax.tree_util.keystr(path) for path, leaf in leaves if tuple(leaf.shape) != shape]
     if len(shape) != 2 or wrong:
         raise ValueError(
             f"reduce_update: actions and every info entry must share one (num_steps, num_envs) "
-            f"shape; actions {shape}, mismatching keys {wrong}"
+            f"shape; actions {shape}, mismatching entries {wrong}"
         )
     if not ppo_stats:
         raise ValueError("reduce_update: ppo_stats is empty")
 
 
-def _reward_metrics(info: Mapping) -> dict:
+def _reward_metrics(info: StepInfo) -> dict:
     """Means over all transitions of the 15 components and of their sum."""
-    out = {f"reward/{key}": jnp.mean(info[key].astype(F32)) for key in REWARD_KEYS}
-    out["train/mean_reward"] = jnp.mean(info["reward"].astype(F32))
+    out = {f"reward/{key}": jnp.mean(info.rewards[key].astype(F32)) for key in REWARD_KEYS}
+    out["train/mean_reward"] = jnp.mean(info.reward.astype(F32))
     return out
 
 
 def _action_metrics(actions) -> dict:
     """Fractions of moves, siphons, programs, and of each program, over all transitions."""
     counts = jnp.bincount(actions.reshape(-1), length=NUM_ACTIONS).astype(F32)
-    total = F32(actions.size)
-    out = {
-        "actions/move_frac": jnp.sum(counts[:NUM_DIRECTIONS]) / total,
-        "actions/siphon_frac": counts[SIPHON_ACTION] / total,
-        "actions/program_frac": jnp.sum(counts[PROGRAM_ACTION_OFFSET:]) / total,
-    }
-    # Choice: a program's usage is its share of ALL transitions (the 23 sum to program_frac),
-    # which stays defined (never 0/0) in an update that used no program at all.
-    for index, name in enumerate(PROGRAM_NAMES):
-        out[f"actions/program/{name}"] = counts[PROGRAM_ACTION_OFFSET + index] / total
-    return out
+    shares = action_shares(counts, F32(actions.size))
+    return {f"actions/{key}": value for key, value in shares.items()}
 
 
-def _episode_metrics(info: Mapping) -> dict:
+def _episode_metrics(info: StepInfo) -> dict:
     """Means over the episodes that finished in this rollout (garbage-free where none did)."""
-    done = info["done"].astype(bool)
+    done = info.done
     count = jnp.sum(done).astype(F32)
     denominator = jnp.maximum(count, F32(1))
 
@@ -95,19 +73,19 @@ def _episode_metrics(info: Mapping) -> dict:
         return jnp.sum(jnp.where(done, values.astype(F32), F32(0))) / denominator
 
     return {
-        "episode/return_mean": finished_mean(info["episode_return"]),
-        "episode/length_mean": finished_mean(info["episode_length"]),
-        "episode/final_stage_mean": finished_mean(info["episode_final_stage"]),
-        "episode/win_rate": finished_mean(info["episode_won"]),
-        "episode/truncated_rate": finished_mean(info["truncated"]),
+        "episode/return_mean": finished_mean(info.episode_return),
+        "episode/length_mean": finished_mean(info.episode_length),
+        "episode/final_stage_mean": finished_mean(info.episode_final_stage),
+        "episode/win_rate": finished_mean(info.episode_won),
+        "episode/truncated_rate": finished_mean(info.truncated),
         EPISODE_COUNT: count,
     }
 
 
-def reduce_update(info: Mapping, actions, ppo_stats: Mapping, learning_rate) -> dict:
+def reduce_update(info: StepInfo, actions, ppo_stats: Mapping, learning_rate) -> dict:
     """Reduce one update's rollout info, actions and PPO stats to named float32 scalars (jittable)."""
     _check_inputs(info, actions, ppo_stats)
-    stage = info["stage"]
+    stage = info.stage
     out = _reward_metrics(info)
     out.update(_action_metrics(actions))
     out["stats/highest_stage"] = jnp.max(stage).astype(F32)

@@ -1,4 +1,4 @@
-"""The plain-Python reference engine of GAME_RULES.md: a differential oracle and `hackmatrix play`."""
+"""The plain-Python reference engine of docs/rules.md: a differential oracle, `hackmatrix play`."""
 
 from hackmatrix.reference.game import Game
 

@@ -1,4 +1,4 @@
-"""The action mask and the direction action (GAME_RULES §3, §4.2)."""
+"""The action mask and the direction action (rules §3, §4.2)."""
 
 from dataclasses import dataclass
 
@@ -16,7 +16,7 @@ from hackmatrix.reference.programs import program_usable
 
 
 def action_mask(state: State) -> list:
-    """The 28-entry mask of §3."""
+    """The 28-entry mask of rules §3."""
     mask = []
     for offset in DIR_OFFSETS:
         n = add(state.player.cell, offset)
@@ -36,7 +36,7 @@ class DirectionOutcome:
 
 
 def direction_action(state: State, action: int) -> DirectionOutcome:
-    """Attack the first target along the line, or move one cell (§4.2)."""
+    """Attack the first target along the line, or move one cell (rules §4.2)."""
     assert 0 <= action < NUM_DIRECTIONS
     offset = DIR_OFFSETS[action]
     out = DirectionOutcome()

@@ -21,6 +21,7 @@ from hackmatrix.env import (
     step,
 )
 from hackmatrix.env.constants import (
+    DIRECTION_NAMES,
     NUM_ACTIONS,
     NUM_DIRECTIONS,
     PROGRAM_ACTION_OFFSET,
@@ -36,7 +37,7 @@ MAX_REPORTED = 5
 def action_name(action: int) -> str:
     """Readable name of an action index."""
     if action < NUM_DIRECTIONS:
-        return ("UP", "DOWN", "LEFT", "RIGHT")[action]
+        return DIRECTION_NAMES[action]
     if action < PROGRAM_ACTION_OFFSET:
         return "SIPHON"
     return PROGRAM_NAMES[action - PROGRAM_ACTION_OFFSET]

@@ -1,4 +1,4 @@
-"""The enemy turn and deterministic enemy movement (GAME_RULES §4.6, §7.1)."""
+"""The enemy turn and deterministic enemy movement (rules §4.6, §7.1)."""
 
 from hackmatrix.env import rng
 from hackmatrix.env.constants import (
@@ -16,7 +16,7 @@ from hackmatrix.reference.model import Enemy, State
 
 
 def enemy_turn(state: State, key) -> None:
-    """EnemyTurn (§4.6); skipped entirely (and disarmed) when STEP is armed."""
+    """EnemyTurn (rules §4.6); skipped entirely (and disarmed) when STEP is armed."""
     if state.step_pending:
         state.step_pending = False
         return
@@ -33,7 +33,7 @@ def enemy_turn(state: State, key) -> None:
     for e in state.enemies:
         e.disabled = max(0, e.disabled - 1)
         e.stunned = False
-    state.history = [state.snapshot()]  # UNDO_DEPTH == 1: a push replaces the previous one
+    state.history = [state.snapshot()]  # [D4] depth 1: a push replaces the previous one
 
 
 def _hatch_transmissions(state: State) -> None:
@@ -72,7 +72,7 @@ def _enemy_actions(state: State, key) -> None:
 
 
 def move_enemy(state: State, index: int) -> None:
-    """MoveEnemy (§7.1): shortest path avoiding others, then ignoring them, then greedy."""
+    """MoveEnemy (rules §7.1): shortest path avoiding others, then ignoring them, then greedy."""
     e = state.enemies[index]
     here = (e.row, e.col)
     target = state.player.cell

@@ -1,4 +1,4 @@
-"""`Game`: the reference engine's public face — one environment step of GAME_RULES §4.1."""
+"""`Game`: the reference engine's public face — one environment step of rules §4.1."""
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from hackmatrix.reference.siphon import siphon, siphon_quality
 
 
 def complete_stage(state: State, key) -> None:
-    """CompleteStage (§4.4): +1 HP, then the next stage, or the win after stage 8."""
+    """CompleteStage (rules §4.4): +1 HP, then the next stage, or the win after stage 8."""
     state.player.hp = min(MAX_HP, state.player.hp + 1)
     if state.stage < NUM_STAGES:
         state.stage += 1
@@ -57,11 +57,11 @@ class Game:
         return to_scenario(self.state)
 
     def action_mask(self) -> list:
-        """Return the 28 valid-action flags (§3)."""
+        """Return the 28 valid-action flags (rules §3)."""
         return action_mask(self.state)
 
     def observe(self) -> np.ndarray:
-        """Return the float32[1545] observation (§9)."""
+        """Return the float32[1545] observation (rules §9)."""
         return observe(self.state)
 
     @property
@@ -72,8 +72,8 @@ class Game:
     def step(self, key, action: int) -> tuple:
         """Apply one action with the step key; return (reward, done, breakdown) in float32.
 
-        An invalid action ends the episode (§3, [D7]): reward 0, and the state is unchanged apart
-        from `done = True`. Choice: a state that is already done accepts no action (the same).
+        An invalid action ends the episode (rules §3, [D7]): reward 0, and the state is unchanged
+        apart from `done = True`. Choice: a state that is already done accepts no action (the same).
         """
         key = host_key(key)
         s = self.state

@@ -1,4 +1,4 @@
-"""New games, stage generation and transmission spawning (GAME_RULES §2.5, §4.5, §4.7)."""
+"""New games, stage generation and transmission spawning (rules §2.5, §4.5, §4.7)."""
 
 import numpy as np
 
@@ -37,7 +37,7 @@ _F32_090 = np.float32(0.90)
 
 
 def new_game(key) -> State:
-    """Reset (§2.5): random corner, starting bonus, stage 1 generated from the same key."""
+    """Reset (rules §2.5): random corner, starting bonus, stage 1 generated from the same key."""
     corner_idx, bonus_idx = draws.reset_draws(key)
     row, col = CORNERS[corner_idx]
     player = Player(row=row, col=col)
@@ -53,7 +53,7 @@ def new_game(key) -> State:
 
 
 def generate_stage(state: State, key) -> None:
-    """GenerateStage (§4.5): fresh grid, exit, blocks, resources, `stage` transmissions."""
+    """GenerateStage (rules §4.5): fresh grid, exit, blocks, resources, `stage` transmissions."""
     state.turn = 0
     state.sched_next = state.sched_interval
     state.show = state.calm = state.step_pending = False
@@ -84,7 +84,7 @@ def _place_blocks(state: State, key, count: int) -> dict:
 
 
 def _attempt_blocks(key, attempt: int, count: int, occupied: set) -> dict:
-    """Draw one attempt's blocks (§4.5 step 2)."""
+    """Draw one attempt's blocks (rules §4.5 step 2)."""
     blocks = {}
     used = []
     for k in range(count):
@@ -110,7 +110,7 @@ def _attempt_blocks(key, attempt: int, count: int, occupied: set) -> dict:
 
 
 def _layout_valid(state: State, blocks: dict) -> bool:
-    """Acceptance test (§4.5 step 2): (a) connectivity from (0,0), (b) no walled-in block."""
+    """Acceptance test (rules §4.5 step 2): (a) connectivity from (0,0), (b) no walled-in block."""
     def expandable(c):
         return c not in blocks and (c != state.exit or c == (0, 0))
 
@@ -131,7 +131,7 @@ def _layout_valid(state: State, blocks: dict) -> bool:
 
 
 def _place_resources(state: State, key) -> None:
-    """Resources (§4.5 step 3) on every EMPTY or PICKUP cell, row-major."""
+    """Resources (rules §4.5 step 3) on every EMPTY or PICKUP cell, row-major."""
     u, credit_bit = draws.resource_draws(key)
     for r, c in all_cells():
         cell = state.grid[r][c]
@@ -146,13 +146,13 @@ def _place_resources(state: State, key) -> None:
 
 
 def _empty_for_spawn(state: State, pos) -> bool:
-    """Empty(c) of §4.7."""
+    """Empty(c) of rules §4.7."""
     return (pos != state.player.cell and not state.enemies_at(pos)
             and not state.transmissions_at(pos) and not state.cell(pos).is_block)
 
 
 def in_line_of_fire(state: State, pos) -> bool:
-    """LoF(c) of §4.7: same row/column and no enemy or block strictly between the player and c.
+    """LoF(c) (rules §4.7): same row/column and no enemy or block strictly between the player and c.
 
     Choice: "strictly before c" is read as strictly between — the player's own cell is not
     examined (it may hold a stacked enemy or be a block the player WARPed onto).
@@ -172,7 +172,7 @@ def in_line_of_fire(state: State, pos) -> bool:
 
 def spawn_transmission(state: State, key, event: int, occurrence: int, scheduled: bool,
                        siphon: bool) -> None:
-    """SpawnTransmission (§4.7): phase A avoids the line of fire, phase B does not."""
+    """SpawnTransmission (rules §4.7): phase A avoids the line of fire, phase B does not."""
     tries, enemy_type = draws.spawn_draws(key, event, occurrence)
     picked = None
     for pos in tries[:SPAWN_TRIES]:

@@ -1,4 +1,4 @@
-"""Board geometry: bounds, neighbourhoods, distances and breadth-first searches (GAME_RULES §0, §7)."""
+"""Board geometry: bounds, neighbourhoods, distances and breadth-first searches (rules §0, §7)."""
 
 from collections import deque
 
@@ -66,7 +66,7 @@ def bfs_distances(source, passable) -> dict:
 
 
 def exit_distance(state) -> int:
-    """ExitDist of §7.4: BFS player -> exit through non-block cells; 0 when unreachable."""
+    """ExitDist of rules §7.4: BFS player -> exit through non-block cells; 0 when unreachable."""
     target = state.exit
     start = state.player.cell
     dist = bfs_distances(start, lambda c: c == target or not state.cell(c).is_block)

@@ -26,7 +26,7 @@ from hackmatrix.env.constants import (
 
 @dataclass
 class Cell:
-    """One board cell (GAME_RULES §1.1); block fields are meaningful only when content is BLOCK."""
+    """One board cell (rules §1.1); block fields are meaningful only when content is BLOCK."""
 
     content: int = EMPTY
     kind: int = KIND_NONE
@@ -63,7 +63,7 @@ class Cell:
 
 @dataclass
 class Enemy:
-    """One enemy (GAME_RULES §2.2)."""
+    """One enemy (rules §2.2)."""
 
     type: int
     row: int
@@ -77,7 +77,7 @@ class Enemy:
 
 @dataclass
 class Transmission:
-    """One pending enemy spawn (GAME_RULES §2.3)."""
+    """One pending enemy spawn (rules §2.3)."""
 
     row: int
     col: int
@@ -89,7 +89,7 @@ class Transmission:
 
 @dataclass
 class Player:
-    """The player (GAME_RULES §2.1)."""
+    """The player (rules §2.1)."""
 
     row: int = 0
     col: int = 0
@@ -109,7 +109,7 @@ class Player:
 
 @dataclass
 class Snapshot:
-    """One UNDO snapshot (GAME_RULES §5.2): everything UNDO restores."""
+    """One UNDO snapshot (rules §5.2): everything UNDO restores."""
 
     player: Player
     turn: int
@@ -128,7 +128,7 @@ def fresh_grid() -> list:
 
 @dataclass
 class State:
-    """The whole game state (GAME_RULES §2.4); `history` holds at most UNDO_DEPTH snapshots."""
+    """The whole game state (rules §2.4); `history` holds at most one snapshot [D4]."""
 
     player: Player = field(default_factory=Player)
     enemies: list = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""The 1545-float observation of GAME_RULES §9."""
+"""The 1545-float observation of rules §9."""
 
 import numpy as np
 

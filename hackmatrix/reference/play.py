@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from hackmatrix.env.constants import (
+    DIRECTION_NAMES,
     NUM_PROGRAMS,
     PROGRAM_ACTION_OFFSET,
     PROGRAM_NAMES,
@@ -24,7 +25,7 @@ from hackmatrix.errors import ScenarioError
 from hackmatrix.reference.game import Game
 from hackmatrix.reference.render import CLEAR, PROGRAM_KEYS, screen
 
-DIRECTION_KEYS = {"w": 0, "s": 1, "a": 2, "d": 3, "UP": 0, "DOWN": 1, "LEFT": 2, "RIGHT": 3}
+DIRECTION_KEYS = {**dict(zip("wsad", range(4))), **{n: i for i, n in enumerate(DIRECTION_NAMES)}}
 ARROWS = {"A": "UP", "B": "DOWN", "C": "RIGHT", "D": "LEFT"}
 ACTION_KEYS = {**DIRECTION_KEYS, "x": SIPHON_ACTION,
                **{k: PROGRAM_ACTION_OFFSET + i for i, k in enumerate(PROGRAM_KEYS)}}
@@ -36,7 +37,7 @@ HELP = [
                              for i in range(12, NUM_PROGRAMS)),
     "undo is the UNDO program (u): it needs the program, 1 credit and a recorded enemy turn.",
 ]
-ACTION_LABELS = ("UP", "DOWN", "LEFT", "RIGHT", "SIPHON") + PROGRAM_NAMES
+ACTION_LABELS = DIRECTION_NAMES + ("SIPHON",) + PROGRAM_NAMES
 
 
 def read_keys(stream):

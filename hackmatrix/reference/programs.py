@@ -1,4 +1,4 @@
-"""The 23 programs: applicability and effects (GAME_RULES §5)."""
+"""The 23 programs: applicability and effects (rules §5)."""
 
 from hackmatrix.env.constants import (
     ANTI_V,
@@ -42,7 +42,7 @@ def _sign(x: int) -> int:
 
 
 def applicable(state: State, program: int) -> bool:
-    """The applicability column of §5.1 (costs and ownership are checked by the mask)."""
+    """The applicability column of rules §5.1 (costs and ownership are checked by the mask)."""
     p = state.player
     enemies = state.enemies
     if program in (PUSH, PULL, POLY):
@@ -87,28 +87,28 @@ def applicable(state: State, program: int) -> bool:
 
 
 def program_usable(state: State, program: int) -> bool:
-    """Mask bit of action 5+program: owned, affordable and applicable (§3)."""
+    """Mask bit of action 5+program: owned, affordable and applicable (rules §3)."""
     p = state.player
     return (p.owned[program] and p.credits >= PROGRAM_CREDITS[program]
             and p.energy >= PROGRAM_ENERGY[program] and applicable(state, program))
 
 
 def hit(enemy, damage: int) -> None:
-    """Hit(e, d) of §5.2: lose hp (not below 0); stunned if it survives."""
+    """Hit(e, d) of rules §5.2: lose hp (not below 0); stunned if it survives."""
     enemy.hp = max(0, enemy.hp - damage)
     if enemy.hp > 0:
         enemy.stunned = True
 
 
 def sweep(state: State) -> int:
-    """Sweep of §5.2: remove enemies with hp <= 0; return the kills (not from_scheduled)."""
+    """Sweep of rules §5.2: remove enemies with hp <= 0; return the kills (not from_scheduled)."""
     dead = [e for e in state.enemies if e.hp <= 0]
     state.enemies = [e for e in state.enemies if e.hp > 0]
     return sum(not e.from_scheduled for e in dead)
 
 
 def remove_at(entities: list, pos) -> tuple:
-    """RemoveAt(c) of §5.2: drop every entity on `pos`; at most one kill (the first decides)."""
+    """RemoveAt(c) (rules §5.2): drop every entity on `pos`; at most one kill (the first's)."""
     here = [x for x in entities if (x.row, x.col) == pos]
     kept = [x for x in entities if (x.row, x.col) != pos]
     kills = 1 if here and not here[0].from_scheduled else 0
@@ -197,7 +197,7 @@ def _hit_where(state: State, damage: int, predicate) -> int:
 
 
 def run_program(state: State, program: int, key) -> int:
-    """Pay the cost, apply the effect of §5.2, and return the kills it made."""
+    """Pay the cost, apply the effect of rules §5.2, and return the kills it made."""
     p = state.player
     p.credits -= PROGRAM_CREDITS[program]
     p.energy -= PROGRAM_ENERGY[program]

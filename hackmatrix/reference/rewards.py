@@ -1,4 +1,4 @@
-"""The 15 reward components of GAME_RULES §8, in float32, and their ordered sum."""
+"""The 15 reward components of rules §8, in float32, and their ordered sum."""
 
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ F32 = np.float32
 
 @dataclass
 class StepFacts:
-    """Everything §8 needs about one step, gathered by Game.step."""
+    """Everything rules §8 needs about one step, gathered by Game.step."""
 
     action: int
     score0: int
@@ -30,7 +30,7 @@ class StepFacts:
     kills: int
     picked: bool
     completed: bool
-    quality: tuple  # (found, missed_credits, missed_energy) of §6.2
+    quality: tuple  # (found, missed_credits, missed_energy) of rules §6.2
     score1: int
     hp1: int
     credits1: int
@@ -41,7 +41,7 @@ class StepFacts:
 
 
 def breakdown(f: StepFacts) -> dict:
-    """Return {key: float32} for the 15 components of §8."""
+    """Return {key: float32} for the 15 components of rules §8."""
     died = f.hp1 == 0
     if died:
         delta = 0

@@ -1,4 +1,4 @@
-"""SIPHON (action 4) and its quality measure (GAME_RULES §6)."""
+"""SIPHON (action 4) and its quality measure (rules §6)."""
 
 from hackmatrix.env.constants import KIND_DATA, KIND_PROGRAM
 from hackmatrix.reference.geometry import all_cells, cross, manhattan
@@ -6,7 +6,7 @@ from hackmatrix.reference.model import State
 
 
 def siphon(state: State) -> None:
-    """Siphon the player's cross: payloads of blocks, resources of other cells (§6)."""
+    """Siphon the player's cross: payloads of blocks, resources of other cells (rules §6)."""
     p = state.player
     state.cell(p.cell).siphon_center = True
     for c in cross(p.cell):
@@ -33,7 +33,7 @@ def siphon(state: State) -> None:
 
 
 def siphon_yield(state: State, pos) -> tuple:
-    """Yield of §6.1 at `pos`: (credits, energy, sorted data points, frozenset of unowned programs)."""
+    """Yield (rules §6.1) at `pos`: (credits, energy, sorted data points, unowned programs)."""
     if state.cell(pos).is_block:
         return (0, 0, (), frozenset())
     credits = energy = 0
@@ -54,7 +54,7 @@ def siphon_yield(state: State, pos) -> tuple:
 
 
 def siphon_quality(state: State) -> tuple:
-    """Missed value of §6.2 on the pre-siphon state: (found, missed_credits, missed_energy)."""
+    """Missed value (rules §6.2) on the pre-siphon state: (found, missed_credits, missed_energy)."""
     y_credits, y_energy, y_data, y_progs = siphon_yield(state, state.player.cell)
     non_block = [c for c in all_cells() if not state.cell(c).is_block]
     if y_data or y_progs:

@@ -27,6 +27,7 @@ from hackmatrix.analysis.policy import (
 )
 from hackmatrix.cli import main
 from hackmatrix.env.constants import NUM_ACTIONS, PROGRAM_NAMES, REWARD_KEYS
+from hackmatrix.env.step_info import action_shares
 from hackmatrix.sinks.jsonl import read_jsonl
 
 VALID = (1, 5, 9)
@@ -105,6 +106,18 @@ def test_summary_of_hand_made_episodes():
     assert s["rewards"]["kills"] == pytest.approx(2.03)
     assert s["per_episode"] == {"return": [1.0, 3.0], "length": [2, 4], "final_stage": [1, 3],
                                 "won": [False, True], "truncated": [False, False]}
+
+
+def test_summary_shares_are_the_training_metrics_shares():
+    """Eval and the training metrics `actions/*` share one action_shares: same counts, same
+    fractions (the training side in float32 on device)."""
+    counts = _hand_stats().action_counts.sum(axis=0)
+    training = action_shares(jnp.asarray(counts, jnp.float32), jnp.float32(counts.sum()))
+    s = summarize(_hand_stats())
+    for key, share in s["actions"].items():
+        assert share == pytest.approx(float(training[key]), rel=1e-6)
+    for name, program in s["programs"].items():
+        assert program["share"] == pytest.approx(float(training[f"program/{name}"]), rel=1e-6)
 
 
 def test_one_episode_has_no_confidence_interval_and_logs_without_it():

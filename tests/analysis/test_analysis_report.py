@@ -1,6 +1,7 @@
 """hackmatrix report: charts and summary of a real run, exact summary values of a hand-made one."""
 
 import json
+import os
 import struct
 
 import numpy as np
@@ -106,3 +107,31 @@ def test_report_needs_the_jsonl_metrics(tmp_path, capsys):
     assert "the run must log to the jsonl sink" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "absent")]) == 2
     assert "is not a run directory" in capsys.readouterr().err
+
+
+def test_summary_links_the_newest_episode_gif(tmp_path):
+    from hackmatrix.analysis.episode_gif import write_gif
+
+    run = tmp_path / "gif-001"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text(json.dumps(_row(1, **{"episode/return_mean": 1.0})) + "\n")
+    write_report(run)
+    assert "## Newest episode" not in (run / "report" / "summary.md").read_text()
+    frame = {"t": 0, "scenario": {}, "mask": [True] * 28, "probs": None, "value": None,
+             "action": None, "reward": None, "breakdown": None}
+    old = write_gif(run / "episodes" / "b.gif", [frame])
+    new = write_gif(run / "episodes" / "a.gif", [frame])
+    os.utime(old, (1000, 1000))
+    write_report(run, tmp_path / "elsewhere")
+    summary = (tmp_path / "elsewhere" / "summary.md").read_text()
+    assert summary.endswith("## Newest episode\n\n![episode](../gif-001/episodes/a.gif)\n")
+    assert (tmp_path / "elsewhere" / "../gif-001/episodes/a.gif").resolve() == new.resolve()
+
+
+def test_training_logs_system_metrics_with_every_update(trained_run):
+    rows = [r for r in read_jsonl(trained_run / "metrics.jsonl") if "train/mean_reward" in r]
+    assert [r["step"] for r in rows] == list(range(1, UPDATES + 1))
+    for row in rows:
+        assert row["system/rss_mib"] > 0 and row["system/host_available_mib"] > 0
+        assert row["system/cpu_percent"] >= 0
+        assert "system/device_memory_mib" not in row  # the CPU backend reports no device memory

@@ -20,6 +20,15 @@ class ProbeState:
     context: jnp.ndarray
 
 
+@struct.dataclass
+class ProbeInfo:
+    """The part of the step-info contract that the trainer reads."""
+
+    reward: jnp.ndarray
+    terminated: jnp.ndarray
+    truncated: jnp.ndarray
+
+
 class ProbeEnv:
     """One-step episodes: reward 1 for GOOD_ACTION[context], 2 for the masked action, else 0."""
 
@@ -35,20 +44,24 @@ class ProbeEnv:
         """Every action but FORBIDDEN."""
         return jnp.arange(NUM_ACTIONS) != FORBIDDEN
 
-    def step(self, key, state, action, params):
-        """Pay the reward and auto-reset."""
+    def observe(self, state):
+        """The observation of a state."""
+        return self._obs(state.context)
+
+    def step_with_final(self, key, state, action, params):
+        """Pay the reward and auto-reset; every episode terminates after one step."""
         good = jnp.asarray(GOOD_ACTION)[state.context]
         reward = jnp.where(action == good, 1.0, jnp.where(action == FORBIDDEN,
                                                           FORBIDDEN_REWARD, 0.0))
         obs, new_state = self.reset(key, params)
-        info = {"episode_return": reward}
-        return obs, new_state, reward, jnp.bool_(True), info
+        info = ProbeInfo(reward=reward, terminated=jnp.bool_(True), truncated=jnp.bool_(False))
+        return obs, new_state, reward, jnp.bool_(True), info, state
 
 
 def probe_reduce(info, actions, stats, learning_rate):
     """A minimal reduction for the probe: mean reward, the PPO stats and the rate."""
     out = {k: v.mean() for k, v in stats.items()}
-    out["mean_reward"] = info["reward"].mean()
+    out["mean_reward"] = info.reward.mean()
     out["learning_rate"] = learning_rate
     return out
 

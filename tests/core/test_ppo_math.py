@@ -44,16 +44,18 @@ def test_sampling_never_picks_invalid_actions():
     assert int(draws.min()) >= 1
 
 
-def _gae_loop(rewards, values, dones, last_value, gamma, lam):
+def _gae_loop(rewards, values, terminated, truncated, final_values, last_value, gamma, lam):
     steps, envs = rewards.shape
     adv = np.zeros((steps, envs))
     for e in range(envs):
         running = 0.0
         for t in reversed(range(steps)):
             next_v = last_value[e] if t == steps - 1 else values[t + 1, e]
-            nonterminal = 1.0 - float(dones[t, e])
-            delta = rewards[t, e] + gamma * next_v * nonterminal - values[t, e]
-            running = delta + gamma * lam * nonterminal * running
+            if truncated[t, e]:
+                next_v = final_values[t, e]
+            delta = rewards[t, e] + gamma * next_v * (1.0 - terminated[t, e]) - values[t, e]
+            same_episode = 1.0 - float(terminated[t, e] or truncated[t, e])
+            running = delta + gamma * lam * same_episode * running
             adv[t, e] = running
     return adv, adv + values
 
@@ -62,21 +64,46 @@ def test_gae_equals_a_python_loop():
     rng = np.random.default_rng(0)
     rewards = rng.normal(size=(9, 5)).astype(np.float32)
     values = rng.normal(size=(9, 5)).astype(np.float32)
-    dones = rng.random((9, 5)) < 0.3
+    ends = rng.random((9, 5))
+    terminated, truncated = ends < 0.2, (ends >= 0.2) & (ends < 0.3)
+    final_values = np.where(truncated, rng.normal(size=(9, 5)), 0.0).astype(np.float32)
     last = rng.normal(size=(5,)).astype(np.float32)
-    adv, ret = compute_gae(jnp.asarray(rewards), jnp.asarray(values), jnp.asarray(dones),
-                           jnp.asarray(last), 0.99, 0.95)
-    want_adv, want_ret = _gae_loop(rewards, values, dones, last, 0.99, 0.95)
+    adv, ret = compute_gae(jnp.asarray(rewards), jnp.asarray(values), jnp.asarray(terminated),
+                           jnp.asarray(truncated), jnp.asarray(final_values), jnp.asarray(last),
+                           0.99, 0.95)
+    want_adv, want_ret = _gae_loop(rewards, values, terminated, truncated, final_values, last,
+                                   0.99, 0.95)
     np.testing.assert_allclose(adv, want_adv, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ret, want_ret, rtol=1e-5, atol=1e-5)
 
 
 def test_gae_two_steps_by_hand():
     adv, _ = compute_gae(jnp.array([[1.0], [2.0]]), jnp.array([[0.5], [0.25]]),
-                         jnp.array([[False], [True]]), jnp.array([10.0]), 0.5, 0.5)
+                         jnp.array([[False], [True]]), jnp.array([[False], [False]]),
+                         jnp.zeros((2, 1)), jnp.array([10.0]), 0.5, 0.5)
     # t=1 is terminal: delta1 = 2 - 0.25 = 1.75. t=0: delta0 = 1 + 0.5*0.25 - 0.5 = 0.625,
     # adv0 = 0.625 + 0.25 * 1.75 = 1.0625.
     np.testing.assert_allclose(np.asarray(adv)[:, 0], [1.0625, 1.75], rtol=1e-6)
+
+
+def test_gae_bootstraps_a_truncation_by_hand():
+    """Env 0 is truncated at t=1, env 1 terminated there; both see the same numbers."""
+    rewards = jnp.array([[1.0, 1.0], [2.0, 2.0], [4.0, 4.0]])
+    values = jnp.array([[0.5, 0.5], [0.25, 0.25], [1.0, 1.0]])
+    terminated = jnp.array([[False, False], [False, True], [False, False]])
+    truncated = jnp.array([[False, False], [True, False], [False, False]])
+    # The value of env 0's final observation; env 1's 8 must be ignored (it terminated).
+    final_values = jnp.array([[0.0, 0.0], [8.0, 8.0], [0.0, 0.0]])
+    adv, ret = compute_gae(rewards, values, terminated, truncated, final_values,
+                           jnp.array([10.0, 10.0]), 0.5, 0.5)
+    # t=2 (a new episode in both): delta2 = 4 + 0.5 * 10 - 1 = 8 = adv2.
+    # env 0, t=1 truncated: delta1 = 2 + 0.5 * 8 - 0.25 = 5.75 = adv1 (t=2 is another episode);
+    #   t=0: delta0 = 1 + 0.5 * 0.25 - 0.5 = 0.625, adv0 = 0.625 + 0.25 * 5.75 = 2.0625.
+    # env 1, t=1 terminated: delta1 = 2 - 0.25 = 1.75 = adv1; adv0 = 0.625 + 0.25 * 1.75.
+    np.testing.assert_allclose(np.asarray(adv), [[2.0625, 1.0625], [5.75, 1.75], [8.0, 8.0]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(ret), [[2.5625, 1.5625], [6.0, 2.0], [9.0, 9.0]],
+                               rtol=1e-6)
 
 
 def test_ppo_loss_by_hand():

@@ -24,9 +24,10 @@ TRACES = []
 
 def _traced_env_step(key, state, action, params):
     TRACES.append(1)
-    return ENV.step(key, state, action, params)
+    return ENV.step_with_final(key, state, action, params)
 
 
+# The wrapper step with its final (pre-reset) states: (obs, state, reward, done, info, final).
 BATCHED_STEP = jax.jit(jax.vmap(_traced_env_step, in_axes=(0, 0, 0, None)))
 BATCHED_MASK = jax.jit(jax.vmap(action_mask))
 

@@ -40,7 +40,7 @@ def _build(player=(0, 0), hp=3, enemies=(), transmissions=(), blocks=(), exit=(5
 
 
 def _ref_spawn_cell(key, st, event, occurrence):
-    """Plain-Python section 4.7 on the draws of rng.spawn_draws: (cell or None, enemy type)."""
+    """Plain-Python rules §4.7 on the draws of rng.spawn_draws: (cell or None, enemy type)."""
     rows, cols, etype = (np.asarray(x) for x in rng.spawn_draws(key, event, occurrence))
     content = np.asarray(st.grid.content)
     pr, pc = int(st.player.row), int(st.player.col)

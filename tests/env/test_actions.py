@@ -1,13 +1,21 @@
-"""Direction actions (GAME_RULES.md section 4.2)."""
+"""Direction actions (rules §4.2)."""
 
 import jax
 import jax.numpy as jnp
 
 from hackmatrix.env.actions import direction_action
-from hackmatrix.env.constants import CRYPTOG, DAEMON, EMPTY, GLITCH, PICKUP, VIRUS
+from hackmatrix.env.constants import (
+    CRYPTOG,
+    DAEMON,
+    EMPTY,
+    GLITCH,
+    NUM_DIRECTIONS,
+    PICKUP,
+    VIRUS,
+)
 from tests.env.conftest_actions import enemy_list, make_state, player_tuple, transmission_list
 
-UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
+UP, DOWN, LEFT, RIGHT = range(NUM_DIRECTIONS)
 _direction = jax.jit(direction_action)
 
 

@@ -1,4 +1,4 @@
-"""BFS distances, bitboards and ExitDist (section 7.4)."""
+"""BFS distances, bitboards and ExitDist (rules §7.4)."""
 
 import jax
 import jax.numpy as jnp

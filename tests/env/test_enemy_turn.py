@@ -1,4 +1,4 @@
-"""EnemyTurn (section 4.6): hatching, attacks and moves, spawns, resets, snapshot, STEP skip."""
+"""EnemyTurn (rules §4.6): hatching, attacks and moves, spawns, resets, snapshot, STEP skip."""
 
 import jax
 import jax.numpy as jnp

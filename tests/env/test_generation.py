@@ -1,4 +1,4 @@
-"""Stage generation, new games and SpawnTransmission (sections 2.5, 4.5, 4.7)."""
+"""Stage generation, new games and SpawnTransmission (rules §2.5, §4.5, §4.7)."""
 
 from collections import deque
 
@@ -41,7 +41,7 @@ _block_draws = jax.jit(lambda key, a, k, n, m: rng.block_draws(rng.block_key(key
 
 
 # ----------------------------------------------------------------------------------------------
-# Plain-Python reference of GenerateStage (section 4.5), fed by the same rng functions.
+# Plain-Python reference of GenerateStage (rules §4.5), fed by the same rng functions.
 
 def _neighbours(r, c):
     for dr, dc in ((1, 0), (-1, 0), (0, -1), (0, 1)):

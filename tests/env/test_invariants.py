@@ -75,16 +75,19 @@ def check_state(s, masks):
 def check_step(obs, reward, done, info):
     """Assert the per-step invariants of one batched wrapper step (numpy)."""
     assert np.isfinite(obs).all() and np.isfinite(reward).all()
-    assert all(np.isfinite(v).all() for v in info.values())
+    assert all(np.isfinite(v).all() for v in jax.tree.leaves(info))
     total = np.zeros_like(reward)
     for key in C.REWARD_SUM_ORDER:
-        total = (total + info[key]).astype(np.float32)
+        total = (total + info.rewards[key]).astype(np.float32)
     np.testing.assert_array_equal(total, reward)
+    np.testing.assert_array_equal(info.reward, reward)
     # the mask only admits valid actions: every step pays the step penalty (invalid ones do not)
-    np.testing.assert_array_equal(info["step_penalty"], np.float32(-0.01))
-    assert ((info["hp"] >= 0) & (info["hp"] <= 3)).all()
-    assert (done == ((info["hp"] == 0) | info["episode_won"] | info["truncated"])).all()
-    assert not (info["episode_won"] & (info["hp"] == 0)).any()
+    np.testing.assert_array_equal(info.rewards["step_penalty"], np.float32(-0.01))
+    assert ((info.hp >= 0) & (info.hp <= 3)).all()
+    assert (info.terminated == ((info.hp == 0) | info.episode_won)).all()
+    assert not (info.terminated & info.truncated).any()
+    assert (done == info.done).all()
+    assert not (info.episode_won & (info.hp == 0)).any()
 
 
 def check_fresh(state, done):
@@ -111,7 +114,7 @@ def rollout(seed, num_steps, round_trip_every=0):
         if round_trip_every and i % round_trip_every == 0:
             for j in range(BATCH):
                 check_round_trip(lane(np_state.env_state, j))
-        obs, state, reward, done, info = BATCHED_STEP(
+        obs, state, reward, done, info, _ = BATCHED_STEP(
             jax.random.split(k_step, BATCH), state, actions, PARAMS)
         obs, np_state, reward, done, info = jax.device_get((obs, state, reward, done, info))
         check_step(obs, reward, done, info)

@@ -1,4 +1,4 @@
-"""The action mask (GAME_RULES.md section 3)."""
+"""The action mask (rules §3)."""
 
 import jax
 import jax.numpy as jnp

@@ -1,4 +1,4 @@
-"""MoveEnemy (section 7.1): each branch, with hand-computed destinations."""
+"""MoveEnemy (rules §7.1): each branch, with hand-computed destinations."""
 
 import jax
 import jax.numpy as jnp

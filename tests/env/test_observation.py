@@ -1,4 +1,4 @@
-"""The section 9 observation, channel by channel, on hand-made scenarios."""
+"""The rules §9 observation, channel by channel, on hand-made scenarios."""
 
 import jax
 import jax.numpy as jnp

@@ -1,4 +1,4 @@
-"""The 23 programs: cost, applicability and exact effects (GAME_RULES.md section 5)."""
+"""The 23 programs: cost, applicability and exact effects (rules §5)."""
 
 import jax
 import jax.numpy as jnp

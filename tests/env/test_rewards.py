@@ -1,4 +1,4 @@
-"""The 15 reward components of GAME_RULES section 8, each firing and not firing, through `step`.
+"""The 15 reward components of rules §8, each firing and not firing, through `step`.
 
 Every case lists the components it expects to be non-zero (hand-computed); every other component
 must be exactly 0, all 15 keys must be present and the reward must equal their float32 sum.
@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 from batched_env import PARAMS, STEP
 
+from hackmatrix.env import constants as C
 from hackmatrix.env.constants import REWARD_KEYS, REWARD_SUM_ORDER, STAGE_REWARDS
 from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.scenario import state_from_scenario
 
 REWARD = jax.jit(calculate_reward)
-UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
-CRASH, WARP, WAIT, UNDO, SIPH_PLUS, EXCH, RESET, SCORE = 7, 8, 10, 14, 16, 17, 19, 24
+UP, DOWN, LEFT, RIGHT = range(C.NUM_DIRECTIONS)
+SIPHON = C.SIPHON_ACTION
+CRASH, WARP, WAIT, UNDO, SIPH_PLUS, EXCH, RESET, SCORE, HACK = (
+    C.PROGRAM_ACTION_OFFSET + p
+    for p in (C.CRASH, C.WARP, C.WAIT, C.UNDO, C.SIPH_PLUS, C.EXCH, C.RESET, C.SCORE, C.HACK))
 
 
 def run(scenario, action, seed=0):
@@ -232,7 +236,7 @@ def test_stage_7_completion_is_not_victory():
     assert not done and not bool(after.won) and int(after.stage) == 8 and b["victory"] == 0.0
 
 
-@pytest.mark.parametrize("action", [RIGHT, SIPHON, WAIT, 27])
+@pytest.mark.parametrize("action", [RIGHT, SIPHON, WAIT, HACK])
 def test_invalid_action_all_zero(action):
     scenario = {"player": {"col": 5}}
     _, reward, done, breakdown = run(scenario, action)
@@ -241,7 +245,7 @@ def test_invalid_action_all_zero(action):
 
 
 def _events(**kw):
-    base = {"action": 0, "d0": 0, "kills": 0, "picked": False, "completed": False,
+    base = {"action": UP, "d0": 0, "kills": 0, "picked": False, "completed": False,
             "won": False, "siphon_found": False, "missed_credits": 0, "missed_energy": 0,
             "valid": True}
     base.update(kw)

@@ -1,4 +1,4 @@
-"""Siphon yield, siphon quality and the siphon itself (GAME_RULES.md section 6)."""
+"""Siphon yield, siphon quality and the siphon itself (rules §6)."""
 
 import jax
 import jax.numpy as jnp

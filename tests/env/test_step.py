@@ -1,4 +1,4 @@
-"""The section 4.1 step pipeline: reset, turn structure, stage completion, invalid actions, tracing."""
+"""One step (rules §4.1): reset, turn structure, stage completion, invalid actions, tracing."""
 
 import jax
 import jax.numpy as jnp
@@ -9,8 +9,10 @@ from hackmatrix.env import constants as C
 from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import scenario_from_state, state_from_scenario
 
-UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
-WARP, WAIT, UNDO, STEP_PROGRAM, SHOW = 8, 10, 14, 15, 18
+UP, DOWN, LEFT, RIGHT = range(C.NUM_DIRECTIONS)
+SIPHON = C.SIPHON_ACTION
+WARP, WAIT, UNDO, STEP_PROGRAM, SHOW, HACK = (
+    C.PROGRAM_ACTION_OFFSET + p for p in (C.WARP, C.WAIT, C.UNDO, C.STEP, C.SHOW, C.HACK))
 
 
 def run(scenario, action, seed=0):
@@ -139,7 +141,7 @@ def test_death_ends_the_episode():
 def test_invalid_action_leaves_the_state_unchanged_but_done():
     before = state_from_scenario({"player": {"col": 5}, "owned": ["WAIT"],
                                   "enemies": [{"type": "virus", "row": 3, "col": 3}]})
-    for action in (RIGHT, SIPHON, WAIT, UNDO, 27, -1, 28, 1000):
+    for action in (RIGHT, SIPHON, WAIT, UNDO, HACK, -1, C.NUM_ACTIONS, 1000):
         after, obs, reward, done, breakdown = STEP(jax.random.key(0), before, jnp.int32(action),
                                                    PARAMS)
         assert bool(done) and float(reward) == 0.0 and np.isfinite(np.asarray(obs)).all()
@@ -171,6 +173,6 @@ def test_shared_step_is_not_retraced():
     STEP(jax.random.key(0), state, jnp.int32(UP), PARAMS)
     size = STEP._cache_size()
     for i in range(6):
-        state, *_ = STEP(jax.random.key(i), state, jnp.int32(i % 4), PARAMS)
-    STEP(jax.random.key(9), state_from_scenario({"stage": 5}), jnp.int32(3), PARAMS)
+        state, *_ = STEP(jax.random.key(i), state, jnp.int32(i % C.NUM_DIRECTIONS), PARAMS)
+    STEP(jax.random.key(9), state_from_scenario({"stage": 5}), jnp.int32(RIGHT), PARAMS)
     assert STEP._cache_size() == size

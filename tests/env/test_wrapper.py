@@ -21,10 +21,9 @@ from hackmatrix.env.mask import action_mask
 from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import state_from_scenario
 from hackmatrix.env.sparse_apply import apply_where
+from hackmatrix.env.step_info import StepInfo
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
 
-INFO_KEYS = set(REWARD_KEYS) | {"stage", "score", "hp", "episode_return", "episode_length",
-                                "episode_final_stage", "episode_won", "truncated"}
 UP, RIGHT, WAIT = 0, 3, 10
 
 
@@ -82,24 +81,42 @@ def stepped():
     return states, keys, actions, out
 
 
-def test_info_keys_and_dtypes(stepped):
-    _, _, _, (obs, state, reward, done, info) = stepped
-    assert set(info) == INFO_KEYS
+def test_info_fields_and_dtypes(stepped):
+    _, _, _, (obs, state, reward, done, info, _) = stepped
+    assert isinstance(info, StepInfo) and set(info.rewards) == set(REWARD_KEYS)
     assert obs.shape == (BATCH, 1545) and obs.dtype == jnp.float32
     assert reward.shape == (BATCH,) and reward.dtype == jnp.float32 and done.dtype == jnp.bool_
-    assert info["truncated"].dtype == jnp.bool_ and info["episode_won"].dtype == jnp.bool_
+    assert all(leaf.shape == (BATCH,) for leaf in jax.tree.leaves(info))
+    for flag in (info.terminated, info.truncated, info.episode_won):
+        assert flag.dtype == jnp.bool_
+    np.testing.assert_array_equal(np.asarray(info.reward), np.asarray(reward))
     assert state.episode_length.dtype == jnp.int32
 
 
 def test_done_lanes(stepped):
-    _, _, _, (_, _, _, done, info) = stepped
+    _, _, _, (_, _, _, done, info, _) = stepped
     assert done[:8].tolist() == [True, True, False, True, False, True, False, False]
-    assert info["truncated"][:8].tolist() == [False, False, False, True] + [False] * 4
+    assert info.terminated[:8].tolist() == [True, True, False, False, False, True, False, False]
+    assert info.truncated[:8].tolist() == [False, False, False, True] + [False] * 4
+    np.testing.assert_array_equal(np.asarray(info.done), np.asarray(done))
+
+
+def test_final_state_is_the_state_before_the_auto_reset(stepped):
+    """The final state of a truncated lane is where its game stood; `step` drops it."""
+    states, keys, actions, (_, state, _, _, _, final) = stepped
+    key_step, _ = jax.random.split(keys[3])
+    core, *_ = STEP(key_step, states[3], actions[3], PARAMS)
+    assert leaves_equal(lane(final, 3), core)
+    assert not leaves_equal(lane(state.env_state, 3), core)  # the lane itself was reset
+    assert leaves_equal(lane(final, 2), lane(state.env_state, 2))  # an ordinary lane: no reset
+    # The gymnax-style `step` is the same step without the final state.
+    plain = jax.eval_shape(ENV.step, keys[3], lane(state, 3), actions[3], PARAMS)
+    assert len(plain) == 5 and isinstance(plain[4], StepInfo)
 
 
 def test_lanes_match_the_core_step(stepped):
     """Lanes that do not finish carry the core step's state (batched generation included)."""
-    states, keys, actions, (obs, state, reward, _, info) = stepped
+    states, keys, actions, (obs, state, reward, _, info, _) = stepped
     for i in (2, 4, 6, 7):
         key_step, _ = jax.random.split(keys[i])
         core, core_obs, core_reward, _, core_b = STEP(key_step, states[i], actions[i], PARAMS)
@@ -107,7 +124,7 @@ def test_lanes_match_the_core_step(stepped):
         np.testing.assert_allclose(np.asarray(obs[i]), np.asarray(core_obs), atol=1e-6, rtol=0)
         assert float(reward[i]) == float(core_reward)
         for k in REWARD_KEYS:
-            assert float(info[k][i]) == float(core_b[k])
+            assert float(info.rewards[k][i]) == float(core_b[k])
     assert int(state.env_state.stage[4]) == 2 and int(state.env_state.stage[6]) == 4
 
 
@@ -122,25 +139,25 @@ def test_finished_lanes_are_fresh_resets(stepped):
 
 
 def test_episode_statistics(stepped):
-    _, _, _, (_, state, reward, _, info) = stepped
+    _, _, _, (_, state, reward, _, info, _) = stepped
     # death on stage 4 with a return of 2.5 so far
-    assert int(info["hp"][0]) == 0 and int(info["stage"][0]) == 4
+    assert int(info.hp[0]) == 0 and int(info.stage[0]) == 4
     assert float(reward[0]) == pytest.approx(-4.51, abs=1e-5)
-    assert float(info["episode_return"][0]) == pytest.approx(2.5 - 4.51, abs=1e-5)
-    assert int(info["episode_length"][0]) == 41 and int(info["episode_final_stage"][0]) == 4
-    assert not bool(info["episode_won"][0])
+    assert float(info.episode_return[0]) == pytest.approx(2.5 - 4.51, abs=1e-5)
+    assert int(info.episode_length[0]) == 41 and int(info.episode_final_stage[0]) == 4
+    assert not bool(info.episode_won[0])
     # victory: 500 + 100 * 3 + 100 + 0.05 - 0.01
-    assert bool(info["episode_won"][1]) and int(info["episode_final_stage"][1]) == 8
-    assert int(info["score"][1]) == 3 and int(info["hp"][1]) == 3
+    assert bool(info.episode_won[1]) and int(info.episode_final_stage[1]) == 8
+    assert int(info.score[1]) == 3 and int(info.hp[1]) == 3
     assert float(reward[1]) == pytest.approx(900.04, abs=1e-3)
-    assert int(info["episode_length"][1]) == 301
+    assert int(info.episode_length[1]) == 301
     # ordinary lanes keep counting
-    assert int(state.episode_length[2]) == 8 and int(info["episode_length"][2]) == 8
+    assert int(state.episode_length[2]) == 8 and int(info.episode_length[2]) == 8
     assert float(state.episode_return[2]) == pytest.approx(1.0 + float(reward[2]), abs=1e-6)
     # truncation: the step itself is ordinary
-    assert float(reward[3]) == pytest.approx(0.04, abs=1e-6) and int(info["episode_length"][3]) == 5000
+    assert float(reward[3]) == pytest.approx(0.04, abs=1e-6) and int(info.episode_length[3]) == 5000
     # invalid action: no reward, episode ends
-    assert float(reward[5]) == 0.0 and float(info["step_penalty"][5]) == 0.0
+    assert float(reward[5]) == 0.0 and float(info.rewards["step_penalty"][5]) == 0.0
 
 
 def test_batched_step_compiles_once(stepped):

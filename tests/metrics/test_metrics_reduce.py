@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hackmatrix.env.constants import PROGRAM_NAMES, REWARD_KEYS, REWARD_SUM_ORDER
+from hackmatrix.env.step_info import StepInfo
 from hackmatrix.metrics import (
     EPISODE_PREFIX,
     apply_naming,
@@ -22,21 +23,22 @@ B = np.bool_
 
 def hand_rollout():
     """2 steps x 3 envs with values whose reductions are computed by hand below."""
-    info = {key: np.zeros((2, 3), F) for key in REWARD_KEYS}
-    info["step_penalty"] = np.full((2, 3), -0.01, F)
-    info["stage_completion"] = np.array([[0, 1, 0], [0, 0, 2]], F)
-    info["kills"] = np.array([[0.5, 0, 0], [0, 0, 0]], F)
-    info["reward"] = sum(info[key] for key in REWARD_SUM_ORDER).astype(F)
-    info["done"] = np.array([[0, 1, 0], [0, 0, 1]], B)
-    info["truncated"] = np.array([[0, 0, 0], [0, 0, 1]], B)
-    info["stage"] = np.array([[1, 1, 2], [1, 2, 3]], np.int32)
-    info["score"] = np.zeros((2, 3), np.int32)
-    info["hp"] = np.full((2, 3), 3, np.int32)
-    # 9 / 99 are garbage where no episode ended: they must not leak into the means.
-    info["episode_return"] = np.array([[9, 4, 9], [9, 9, 6]], F)
-    info["episode_length"] = np.array([[99, 10, 99], [99, 99, 20]], np.int32)
-    info["episode_final_stage"] = np.array([[0, 2, 0], [0, 0, 3]], np.int32)
-    info["episode_won"] = np.array([[0, 0, 0], [0, 0, 1]], B)
+    rewards = {key: np.zeros((2, 3), F) for key in REWARD_KEYS}
+    rewards["step_penalty"] = np.full((2, 3), -0.01, F)
+    rewards["stage_completion"] = np.array([[0, 1, 0], [0, 0, 2]], F)
+    rewards["kills"] = np.array([[0.5, 0, 0], [0, 0, 0]], F)
+    info = StepInfo(
+        rewards=rewards, reward=sum(rewards[key] for key in REWARD_SUM_ORDER).astype(F),
+        terminated=np.array([[0, 1, 0], [0, 0, 0]], B),
+        truncated=np.array([[0, 0, 0], [0, 0, 1]], B),
+        stage=np.array([[1, 1, 2], [1, 2, 3]], np.int32), score=np.zeros((2, 3), np.int32),
+        hp=np.full((2, 3), 3, np.int32),
+        # 9 / 99 are garbage where no episode ended: they must not leak into the means.
+        episode_return=np.array([[9, 4, 9], [9, 9, 6]], F),
+        episode_length=np.array([[99, 10, 99], [99, 99, 20]], np.int32),
+        episode_final_stage=np.array([[0, 2, 0], [0, 0, 3]], np.int32),
+        episode_won=np.array([[0, 1, 0], [0, 0, 0]], B),
+    )
     # move 0, siphon 4, CRASH (5+2), move 3, HACK (5+22), WAIT (5+5)
     actions = np.array([[0, 4, 7], [3, 27, 10]], np.int32)
     ppo = {
@@ -100,15 +102,16 @@ def test_hand_computed_values():
 
 def random_rollout(key, num_steps=16, num_envs=8):
     keys = jax.random.split(key, len(REWARD_KEYS) + 2)
-    info = {k: jax.random.normal(keys[i], (num_steps, num_envs)) for i, k in enumerate(REWARD_KEYS)}
-    total = jnp.zeros((num_steps, num_envs))
+    shape = (num_steps, num_envs)
+    rewards = {k: jax.random.normal(keys[i], shape) for i, k in enumerate(REWARD_KEYS)}
+    total = jnp.zeros(shape)
     for k in REWARD_SUM_ORDER:
-        total = total + info[k]
-    info["reward"] = total
-    zeros = jnp.zeros((num_steps, num_envs), jnp.int32)
-    info.update(done=zeros.astype(bool), truncated=zeros.astype(bool), stage=zeros + 1,
-                score=zeros, hp=zeros + 3, episode_return=zeros.astype(jnp.float32),
-                episode_length=zeros, episode_final_stage=zeros, episode_won=zeros.astype(bool))
+        total = total + rewards[k]
+    zeros = jnp.zeros(shape, jnp.int32)
+    info = StepInfo(rewards=rewards, reward=total, terminated=zeros.astype(bool),
+                    truncated=zeros.astype(bool), stage=zeros + 1, score=zeros, hp=zeros + 3,
+                    episode_return=zeros.astype(jnp.float32), episode_length=zeros,
+                    episode_final_stage=zeros, episode_won=zeros.astype(bool))
     actions = jax.random.randint(keys[-1], (num_steps, num_envs), 0, 28)
     ppo = {k: jnp.ones((2, 2)) for k in ("approx_kl", "clip_frac", "entropy", "policy_loss",
                                          "value_loss", "total_loss", "grad_norm")}
@@ -143,11 +146,12 @@ def test_fixed_keys_under_vmap_and_episode_keys_dropped_on_host():
     assert second["train/learning_rate"] == float(F(5e-4))
 
 
-def test_missing_info_key_is_named():
+def test_malformed_inputs_are_named():
     info, actions, ppo = hand_rollout()
-    del info["episode_won"]
+    with pytest.raises(TypeError, match="StepInfo"):
+        reduce_update({"reward": info.reward}, actions, ppo, 1e-3)
     with pytest.raises(ValueError, match="episode_won"):
-        reduce_update(info, actions, ppo, 1e-3)
+        reduce_update(info.replace(episode_won=info.episode_won[:1]), actions, ppo, 1e-3)
     with pytest.raises(ValueError, match="collides"):
         reduce_update(*hand_rollout()[:2], {"mean_reward": np.ones((1, 1), F)}, 1e-3)
 

@@ -1,4 +1,4 @@
-"""Reference engine: new games and stage generation (GAME_RULES §2.5, §4.5, §4.7)."""
+"""Reference engine: new games and stage generation (rules §2.5, §4.5, §4.7)."""
 
 import pytest
 from refkit import enemy, key, make

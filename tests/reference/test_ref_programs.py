@@ -1,4 +1,4 @@
-"""Reference engine: the 23 programs, their costs and their applicability (GAME_RULES §5)."""
+"""Reference engine: the 23 programs, their costs and their applicability (rules §5)."""
 
 from refkit import act, approx, enemy, key, make, nonzero, positions, prog
 

@@ -1,11 +1,11 @@
-"""Reference engine: siphoning, siphon quality and enemy movement (GAME_RULES §6, §7.1)."""
+"""Reference engine: siphoning, siphon quality and enemy movement (rules §6, §7.1)."""
 
 from refkit import act, approx, enemy, make, nonzero, positions, prog
 
-from hackmatrix.env.constants import DAEMON, GLITCH, KIND_DATA, KIND_PROGRAM, SHOW
+from hackmatrix.env.constants import DAEMON, GLITCH, KIND_DATA, KIND_PROGRAM, SHOW, SIPHON_ACTION
 from hackmatrix.reference.siphon import siphon_quality
 
-SIPHON = 4
+SIPHON = SIPHON_ACTION
 
 
 def test_appendix_a5_siphon_quality_and_siphon_effects():

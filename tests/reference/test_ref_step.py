@@ -1,10 +1,11 @@
-"""Reference engine: direction actions, the enemy turn, stage completion, death (GAME_RULES §4, §8)."""
+"""Reference engine: direction actions, the enemy turn, stage completion, death (rules §4, §8)."""
 
 from refkit import act, approx, enemy, make, nonzero, positions, prog
 
-from hackmatrix.env.constants import DAEMON, EMPTY, VIRUS
+from hackmatrix.env.constants import DAEMON, EMPTY, NUM_DIRECTIONS, SIPHON_ACTION, VIRUS
 
-UP, DOWN, LEFT, RIGHT, SIPHON = 0, 1, 2, 3, 4
+UP, DOWN, LEFT, RIGHT = range(NUM_DIRECTIONS)
+SIPHON = SIPHON_ACTION
 WAIT = prog("WAIT")
 
 
