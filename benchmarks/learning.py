@@ -12,6 +12,10 @@ and one learning-curve PNG per run to benchmarks/results/.
     python benchmarks/learning.py --steps 5000000 --label defaults
     python benchmarks/learning.py --minutes 60 --label defaults run.seeds=3
     python benchmarks/learning.py --table        # the recorded runs as a markdown table
+    python benchmarks/learning.py --evaluate runs/defaults-001 --label defaults  # re-evaluate
+
+`--evaluate RUN_DIR` skips training and evaluates (and records) a finished run of this benchmark
+or of `hackmatrix train`: its newest checkpoint, its config and its metrics.
 """
 
 import argparse
@@ -20,7 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -42,6 +48,8 @@ def parse_args(argv=None):
     budget.add_argument("--minutes", type=float, help="wall-clock training budget")
     budget.add_argument("--table", action="store_true",
                         help="print the recorded runs as a markdown table and exit")
+    budget.add_argument("--evaluate", metavar="RUN_DIR",
+                        help="evaluate and record a finished run instead of training one")
     parser.add_argument("--label", default="run", help="name of this configuration in the results")
     parser.add_argument("--episodes", type=int, default=1000, help="eval games per policy mode")
     parser.add_argument("--eval-max-steps", type=int, default=5000,
@@ -49,10 +57,11 @@ def parse_args(argv=None):
     parser.add_argument("--config", default=str(ROOT / "config.yaml"))
     parser.add_argument("--runs-dir", default=None, help="default: a temporary directory")
     parser.add_argument("--results", default=str(RESULTS_FILE), help="JSONL file to append to")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="config overrides (with --evaluate: only recorded, to describe the run)")
     args = parser.parse_args(argv)
-    if not args.table and args.steps is None and args.minutes is None:
-        parser.error("give a budget: --steps N or --minutes M (or --table)")
+    if not args.table and args.evaluate is None and args.steps is None and args.minutes is None:
+        parser.error("give a budget: --steps N or --minutes M (or --table, --evaluate RUN_DIR)")
     return args
 
 
@@ -188,11 +197,10 @@ def learning_curve_png(runs, path: Path, title: str) -> None:
     fig.savefig(path, dpi=100)
 
 
-def run_benchmark(args) -> list:
-    """Train, evaluate and record; returns the JSON records written."""
-    sys.path.insert(0, str(ROOT))
-    from hackmatrix.analysis.run_metrics import read_run_metrics, seed_dirs
-    from hackmatrix.core.config import batch_size, load_config, replace, seed_list
+def train_run(args):
+    """Train the benchmark's config; return (config, result, train seconds, start wall time,
+    commit)."""
+    from hackmatrix.core.config import load_config, replace, seed_list
     from hackmatrix.core.loop import train
     from hackmatrix.core.train_cli import _set_up_jax
 
@@ -206,14 +214,54 @@ def run_benchmark(args) -> list:
              else calibrated_steps(config, args.minutes, print))
     config = replace(config, **{"ppo.total_timesteps": steps})
     start_wall, start = time.time(), time.monotonic()
+    commit = git_commit()
     result = train(config)
-    train_seconds = time.monotonic() - start
+    return config, result, time.monotonic() - start, start_wall, commit
+
+
+def finished_run(run_dir):
+    """A finished run's (config, result, train seconds, start wall time, commit), from its files.
+
+    The training time is the span from the run directory's creation to its last metrics row; the
+    commit is the one run.json recorded when the run directory was created.
+    """
+    from hackmatrix.analysis.run_metrics import read_run_metrics, seed_dirs
+    from hackmatrix.core import checkpoint as ckpt
+    from hackmatrix.core.config import load_config, seed_list
+    from hackmatrix.core.run_dir import read_run_info
+
+    run_dir = Path(run_dir)
+    config = load_config(str(run_dir / "config.yaml"), [])
+    path = ckpt.resolve(run_dir)
+    header, _ = ckpt.read_header(path)
+    info = read_run_info(run_dir)
+    start_wall = datetime.fromisoformat(info["created"]).timestamp()
+    rows = read_run_metrics((seed_dirs(run_dir) or [run_dir])[0]).train
+    result = SimpleNamespace(run_dir=run_dir, checkpoint=path, seeds=seed_list(config),
+                             update=int(header["update"]),
+                             status="finished")
+    commit = (info.get("git_commit") or "")[:7] or None
+    return config, result, rows[-1]["time"] - start_wall, start_wall, commit
+
+
+def run_benchmark(args) -> list:
+    """Train (or read a finished run), evaluate and record; returns the JSON records written."""
+    sys.path.insert(0, str(ROOT))
+    from hackmatrix.analysis.run_metrics import read_run_metrics, seed_dirs
+    from hackmatrix.core.config import batch_size
+
+    if args.evaluate:
+        config, result, train_seconds, start_wall, commit = finished_run(args.evaluate)
+    else:
+        config, result, train_seconds, start_wall, commit = train_run(args)
     print(f"trained {result.update} updates in {train_seconds:.0f}s ({result.run_dir}); "
           f"evaluating {args.episodes} held-out games per mode...")
     eval_start = time.monotonic()
     per_seed, random = evaluate_seeds(result, args.episodes, args.eval_max_steps)
     eval_seconds = time.monotonic() - eval_start
 
+    budget = ({"minutes": args.minutes} if args.minutes is not None
+              else {"steps": config.ppo.total_timesteps})
     batch = batch_size(config)
     dirs = seed_dirs(result.run_dir) or [result.run_dir]
     records, curves = [], []
@@ -222,9 +270,8 @@ def run_benchmark(args) -> list:
         curves.append((seed, rows, batch))
         records.append({
             "label": args.label, "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-            "commit": git_commit(), "overrides": list(args.overrides), "seed": seed,
-            "seeds_in_run": len(result.seeds), "budget": ({"steps": args.steps} if args.steps
-                                                          else {"minutes": args.minutes}),
+            "commit": commit, "overrides": list(args.overrides), "seed": seed,
+            "seeds_in_run": len(result.seeds), "budget": budget,
             "env_steps": result.update * batch, "updates": result.update,
             "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
             "status": result.status, "eval_seed": EVAL_SEED, "eval_max_steps": args.eval_max_steps,

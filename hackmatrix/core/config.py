@@ -41,7 +41,7 @@ class PPOConfig:
     gae_lambda: float = 0.95
     clip_eps: float = 0.2
     clip_value_loss: bool = True
-    ent_coef: float = 0.15
+    ent_coef: float = 0.01
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     normalize_advantages: bool = True

@@ -25,7 +25,7 @@ def test_config_yaml_is_the_builtin_default():
     config = load_config(DEFAULT_YAML)
     assert config == Config()
     assert config.explicit == frozenset()
-    assert config.ppo.ent_coef == 0.15 and config.ppo.learning_rate == 2.5e-4
+    assert config.ppo.ent_coef == 0.01 and config.ppo.learning_rate == 2.5e-4
     assert config.network.hidden_sizes == (256, 256)
 
 
