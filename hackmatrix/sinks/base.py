@@ -111,6 +111,12 @@ class Sink(abc.ABC):
         self.name = self.NAME
 
     @classmethod
+    def describe_output(cls, options: Mapping[str, Any], run_dir: Path,
+                        multi_seed: bool) -> str | None:
+        """One line of the run's closing message: where this sink wrote and how to open it."""
+        return None
+
+    @classmethod
     def check_requirements(cls) -> None:
         """Raise SinkError naming the pip command when a module this sink needs is missing."""
         missing = [module for module in cls.REQUIRES if not module_available(module)]

@@ -44,6 +44,11 @@ class JsonlSink(Sink):
                               f"run directory (no leading '/', no '..'), got "
                               f"{options['filename']!r}")
 
+    @classmethod
+    def describe_output(cls, options: Mapping, run_dir: Path, multi_seed: bool) -> str | None:
+        """Where the metrics file is (a multi-seed run's seed directories are named instead)."""
+        return None if multi_seed else f"metrics:     {run_dir / options['filename']}"
+
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
         self.path = run_info.directory / self.options["filename"]

@@ -120,6 +120,15 @@ class MlflowSink(Sink):
         "tags": Option((dict,), {}, "extra run tags"),
     }
 
+    @classmethod
+    def describe_output(cls, options: Mapping, run_dir: Path, multi_seed: bool) -> str | None:
+        """The MLflow UI command for a local store, or the server's address."""
+        uri, experiment = options["tracking_uri"], options["experiment"]
+        if uri.startswith(("http://", "https://", "databricks")):
+            return f"MLflow: open {uri} (experiment '{experiment}')"
+        return (f"MLflow:      mlflow ui --backend-store-uri {uri}   then open "
+                f"http://127.0.0.1:5000 (experiment '{experiment}')")
+
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
         with sqlite_store_lock(self.options["tracking_uri"]):

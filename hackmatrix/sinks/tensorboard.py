@@ -53,6 +53,14 @@ class TensorBoardSink(Sink):
         "hparams": Option((bool,), True, "record the flattened config as hyperparameters"),
     }
 
+    @classmethod
+    def describe_output(cls, options: Mapping, run_dir: Path, multi_seed: bool) -> str | None:
+        """The tensorboard command (a multi-seed run opens the whole group instead)."""
+        if multi_seed:
+            return f"TensorBoard: tensorboard --logdir {run_dir}   (the seeds side by side)"
+        return (f"TensorBoard: tensorboard --logdir {run_dir / options['subdir']}   "
+                f"then open http://localhost:6006")
+
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
         from tensorboard.compat.proto.event_pb2 import Event, SessionLog

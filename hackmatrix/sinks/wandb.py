@@ -51,6 +51,11 @@ class WandbSink(Sink):
         if not all(isinstance(tag, str) for tag in options["tags"]):
             raise ConfigError("sink 'wandb': option tags must be a list of strings")
 
+    @classmethod
+    def describe_output(cls, options: Mapping, run_dir: Path, multi_seed: bool) -> str | None:
+        """wandb prints its own run link (or the offline sync command) while it runs."""
+        return "Weights & Biases: see the run link printed by wandb above"
+
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
         import wandb
