@@ -30,6 +30,7 @@ import numpy as np
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, is_multi_seed, seed_list, to_dict
+from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
     check_divisible,
@@ -48,10 +49,11 @@ from hackmatrix.core.seed_group import open_group
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import unstack_updates
+from hackmatrix.metrics.naming import metric_name
 from hackmatrix.metrics.system import SystemMonitor
 from hackmatrix.sinks import RunInfo, validate_sink_specs
 
-LOSS_KEY = "train/total_loss"
+LOSS_KEY = metric_name(TOTAL_LOSS)
 
 
 class TrainingDivergedError(HackmatrixError):

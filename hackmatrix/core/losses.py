@@ -5,6 +5,9 @@ from flax import struct
 
 from hackmatrix.core import distribution
 
+# The stats key of the minimised objective; the loop's divergence check reads it by this name.
+TOTAL_LOSS = "total_loss"
+
 
 @struct.dataclass
 class Batch:
@@ -45,7 +48,7 @@ def ppo_loss(params, apply_fn, batch: Batch, ppo):
         "policy_loss": policy_loss,
         "value_loss": value_loss,
         "entropy": entropy,
-        "total_loss": total,
+        TOTAL_LOSS: total,
         # The low-variance estimator (r - 1) - log r of KL(old || new).
         "approx_kl": ((ratio - 1.0) - log_ratio).mean(),
         "clip_frac": (jnp.abs(ratio - 1.0) > ppo.clip_eps).astype(jnp.float32).mean(),
