@@ -100,7 +100,7 @@ def load_export(out_dir, seed_index: int = 0):
     if hashlib.sha256(payload).hexdigest() != meta.get("params_sha256"):
         raise CheckpointError(f"'{path}' is corrupt or truncated: its checksum does not match "
                               f"{META_FILE}")
-    network = make_network(config.network)
+    network = make_network(config.network, NUM_ACTIONS)
     shapes = jax.eval_shape(network.init, jax.random.PRNGKey(0), jnp.zeros((1, OBS_SIZE)))
     params = ckpt.restore(path, shapes, payload=payload)
     source = meta.get("source") or {}

@@ -10,7 +10,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
-from hackmatrix.env.constants import GRID, GRID_CHANNELS, NUM_ACTIONS, OBS_PLAYER, OBS_PROGRAMS
+from hackmatrix.env.constants import GRID, GRID_CHANNELS, OBS_PLAYER, OBS_PROGRAMS
 
 VECTOR_SIZE = OBS_PLAYER + OBS_PROGRAMS
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu}
@@ -60,8 +60,9 @@ class GridTower(nn.Module):
 
 
 class ActorCritic(nn.Module):
-    """Separate actor and critic towers; returns (logits[..., 28], value[...])."""
+    """Separate actor and critic towers; returns (logits[..., num_actions], value[...])."""
 
+    num_actions: int
     kind: str = "mlp"
     hidden_sizes: Sequence[int] = (256, 256)
     activation: str = "tanh"
@@ -75,14 +76,15 @@ class ActorCritic(nn.Module):
     @nn.compact
     def __call__(self, obs):
         """Return the policy logits and the state value for a batch of observations."""
-        logits = _dense(NUM_ACTIONS, 0.01)(self._tower()(obs))
+        logits = _dense(self.num_actions, 0.01)(self._tower()(obs))
         value = _dense(1, 1.0)(self._tower()(obs))[..., 0]
         return logits, value
 
 
-def make_network(network_config) -> ActorCritic:
-    """Build the actor-critic module described by the `network` config section."""
+def make_network(network_config, num_actions: int) -> ActorCritic:
+    """Build the actor-critic module of the `network` config section for an env's actions."""
     return ActorCritic(
+        num_actions=num_actions,
         kind=network_config.kind,
         hidden_sizes=tuple(network_config.hidden_sizes),
         activation=network_config.activation,

@@ -2,7 +2,8 @@
 
 The env is used through `step_with_final(key, state, action, params)` -> (obs, state, reward,
 done, info, final), with `info.terminated` and `info.truncated`, `action_mask(state)` and
-`observe(final)` (see `hackmatrix.env.wrapper.HackMatrixEnv`).
+`observe(final)`; `make_train` also sizes the policy head from `env.num_actions` (see
+`hackmatrix.env.wrapper.HackMatrixEnv`).
 """
 
 import jax

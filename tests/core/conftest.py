@@ -32,6 +32,8 @@ class ProbeInfo:
 class ProbeEnv:
     """One-step episodes: reward 1 for GOOD_ACTION[context], 2 for the masked action, else 0."""
 
+    num_actions = NUM_ACTIONS
+
     def _obs(self, context):
         return jnp.zeros((OBS_SIZE,), jnp.float32).at[0].set(context.astype(jnp.float32))
 

@@ -136,7 +136,7 @@ def test_ppo_loss_by_hand():
 
 @pytest.mark.parametrize("kind", ["mlp", "grid"])
 def test_networks_shapes_and_separate_towers(kind):
-    net = ActorCritic(kind=kind, hidden_sizes=(16,), conv_channels=(4,))
+    net = ActorCritic(num_actions=NUM_ACTIONS, kind=kind, hidden_sizes=(16,), conv_channels=(4,))
     obs = jax.random.uniform(jax.random.PRNGKey(0), (3, OBS_SIZE))
     params = net.init(jax.random.PRNGKey(1), obs)
     logits, value = net.apply(params, obs)
