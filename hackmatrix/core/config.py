@@ -35,7 +35,7 @@ class PPOConfig:
     total_timesteps: int = 1_572_864
     update_epochs: int = 4
     num_minibatches: int = 4
-    learning_rate: float = 2.5e-4
+    learning_rate: float = 7.5e-4
     anneal_lr: bool = True
     gamma: float = 0.99
     gae_lambda: float = 0.95
