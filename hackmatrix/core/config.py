@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import yaml
 
 from hackmatrix.core.config_file import read_config_file
+from hackmatrix.env.constants import NUM_PROGRAMS, NUM_STAGES
+from hackmatrix.env.curriculum import Curriculum
 from hackmatrix.errors import ConfigError
 from hackmatrix.metrics.health import HealthConfig
 
@@ -94,6 +96,7 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     run: RunConfig = field(default_factory=RunConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    curriculum: Curriculum = field(default_factory=Curriculum)
     # A uniform policy over this game's valid actions has a masked entropy of only ~0.8 nats
     # (few actions are valid in most states), so the generic entropy floor of 1.0 is lowered.
     health: HealthConfig = field(default_factory=lambda: HealthConfig(entropy_min=0.2))
@@ -108,6 +111,7 @@ class Config:
 SECTIONS = {
     "env": ("env", EnvConfig), "ppo": ("ppo", PPOConfig), "network": ("network", NetworkConfig),
     "run": ("run", RunConfig), "checkpoint": ("checkpoint", CheckpointConfig),
+    "curriculum": ("curriculum", Curriculum),
     "metrics.health": ("health", HealthConfig),
 }
 ACTIVATIONS = ("tanh", "relu")
@@ -156,6 +160,11 @@ RANGES = {
     "checkpoint.every_updates": (_non_negative, "an integer >= 0 (0 = never by count)"),
     "checkpoint.every_minutes": (_non_negative, "a float >= 0 (0 = never by time)"),
     "checkpoint.keep_last": (_positive, "an integer >= 1"),
+    "curriculum.share": (lambda x: 0.0 <= x <= 1.0, "a float in [0, 1] (0: off)"),
+    "curriculum.max_stage": (lambda x: 1 <= x <= NUM_STAGES, f"an integer in [1, {NUM_STAGES}]"),
+    "curriculum.max_programs": (lambda x: 0 <= x <= NUM_PROGRAMS,
+                                f"an integer in [0, {NUM_PROGRAMS}]"),
+    "curriculum.max_resources": (lambda x: 0 <= x <= 1000, "an integer in [0, 1000]"),
     "metrics.health.approx_kl_max": (_positive, "a float > 0"),
     "metrics.health.clip_frac_max": (_unit_open, "a float in (0, 1]"),
     "metrics.health.entropy_min": (_non_negative, "a float >= 0"),
