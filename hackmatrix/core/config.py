@@ -37,7 +37,7 @@ class PPOConfig:
     total_timesteps: int = 1_572_864
     update_epochs: int = 4
     num_minibatches: int = 4
-    learning_rate: float = 7.5e-4
+    learning_rate: float = 1.5e-3
     anneal_lr: bool = True
     gamma: float = 0.99
     gae_lambda: float = 0.95
