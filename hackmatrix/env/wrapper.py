@@ -6,10 +6,11 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_LAYOUT, OBS_SIZE
 from hackmatrix.env.curriculum import Curriculum, advance_start
 from hackmatrix.env.generation import game_start, generate_stage
 from hackmatrix.env.mask import action_mask as env_action_mask
+from hackmatrix.env.obs_layout import ObsLayout
 from hackmatrix.env.observation import observe
 from hackmatrix.env.params import EnvParams
 from hackmatrix.env.rewards import calculate_reward
@@ -159,3 +160,8 @@ class HackMatrixEnv:
         """Return the float32[1545] observation space (features lie in [0, inf), mostly [0, 1])."""
         del params
         return Box(0.0, jnp.inf, (OBS_SIZE,))
+
+    def observation_layout(self, params: EnvParams | None = None) -> ObsLayout:
+        """Return the named groups of the flat observation (vector slices, grid channels)."""
+        del params
+        return OBS_LAYOUT

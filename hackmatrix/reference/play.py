@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from hackmatrix.env.constants import (
+    ACTION_NAMES,
     DIRECTION_NAMES,
     NUM_PROGRAMS,
     PROGRAM_ACTION_OFFSET,
@@ -37,7 +38,8 @@ HELP = [
                              for i in range(12, NUM_PROGRAMS)),
     "undo is the UNDO program (u): it needs the program, 1 credit and a recorded enemy turn.",
 ]
-ACTION_LABELS = DIRECTION_NAMES + ("SIPHON",) + PROGRAM_NAMES
+# The readable action names, as the analysis renderer also shows them.
+ACTION_LABELS = ACTION_NAMES
 
 
 def read_keys(stream):
