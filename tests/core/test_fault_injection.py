@@ -117,7 +117,8 @@ def _tensorboard(directory: Path) -> dict:
 
 
 def _wandb(directory: Path) -> dict:
-    logs = read_run_logs(directory)
+    # A process killed before wandb-core wrote its first 32 KiB block leaves a log of no record.
+    logs = [log for log in read_run_logs(directory) if log["run_id"] is not None]
     assert len({log["run_id"] for log in logs}) == 1
     assert all(a["path"].parent.name < b["path"].parent.name for a, b in itertools.pairwise(logs))
     rows = [row for log in logs for row in log["history"]]
