@@ -86,6 +86,19 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse an unwritable --json file before the evaluation, not after it."""
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"--json {path} cannot be written ({err.strerror}); choose a writable "
+                          "path") from None
+    if not existed:
+        path.unlink()
+
+
 def run(args, out=None) -> int:
     """Run `hackmatrix eval`; returns the exit status."""
     out = out or sys.stdout
@@ -93,6 +106,8 @@ def run(args, out=None) -> int:
         raise ConfigError(f"--episodes must be at least 1, got {args.episodes}")
     if args.max_steps is not None and args.max_steps < 1:
         raise ConfigError(f"--max-steps must be at least 1, got {args.max_steps}")
+    if args.json:
+        _check_writable(Path(args.json))
     from hackmatrix.analysis.evaluate import evaluate
     from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from hackmatrix.core.config_file import read_config_file
+from hackmatrix.core.config_file import read_config_file, yaml_problem
 from hackmatrix.env.constants import NUM_PROGRAMS, NUM_STAGES
 from hackmatrix.env.curriculum import Curriculum
 from hackmatrix.errors import ConfigError
@@ -181,10 +181,16 @@ def all_keys() -> list:
     return keys + ["sinks"]
 
 
+def _shown(key) -> str:
+    """A user's key as one printable line (control characters escaped)."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def _unknown(key, valid):
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid)}"
-    return ConfigError(f"unknown config key '{key}'{hint}")
+    return ConfigError(f"unknown config key '{_shown(key)}'{hint}")
 
 
 def _coerce(key, value, default):
@@ -263,7 +269,7 @@ def flatten(mapping: dict, valid: list) -> dict:
         if body is None:
             return
         if not isinstance(body, dict):
-            raise ConfigError(f"config section '{prefix}' must be a mapping, got {body!r}")
+            raise ConfigError(f"config section '{_shown(prefix)}' must be a mapping, got {body!r}")
         for name, value in body.items():
             key = f"{prefix}.{name}"
             if prefix in SECTIONS:
@@ -346,7 +352,8 @@ def parse_override(text: str) -> tuple:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as err:
-        raise ConfigError(f"override '{text}': value is not valid YAML ({err})") from None
+        raise ConfigError(f"override {text!r}: value is not valid YAML "
+                          f"({yaml_problem(err)})") from None
     if value is None:
         raise ConfigError(f"override '{text}' has no value")
     return key, value
@@ -383,10 +390,14 @@ def load_config(path=None, overrides=()) -> Config:
     """
     valid = all_keys()
     flat = {}
-    if path is not None:
-        loaded = read_config_file(path)
-        flat = flatten(loaded, valid)
-    from_file = config_from_dict(flat)
+    try:
+        if path is not None:
+            flat = flatten(read_config_file(path), valid)
+        from_file = config_from_dict(flat)
+    except ConfigError as err:
+        if path is None or str(path) in str(err):
+            raise
+        raise ConfigError(f"config file '{path}': {err}") from None
     defaults = flat_dict(Config())
     explicit = {k for k, v in flat_dict(from_file).items() if v != defaults[k]}
     for text in overrides:

@@ -27,10 +27,12 @@ import logging
 import os
 import posixpath
 import re
+import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from hackmatrix.errors import SinkError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
@@ -45,6 +47,22 @@ BATCH_PARAMS = 100
 _INVALID = re.compile(r"[^A-Za-z0-9_\-. :/]")
 RUN_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
 PARENT_TAG = "hackmatrix.group_parent"
+# MLflow's own client retries a refused server for minutes; this check fails in seconds instead.
+CONNECT_TIMEOUT_S = 5.0
+
+
+def check_server_reachable(uri: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Raise SinkError at once when an http(s) tracking server does not accept connections."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise SinkError(f"mlflow: the tracking server {uri} is unreachable "
+                        f"({err.strerror or err}); start it, or set the sink's tracking_uri to "
+                        f"a reachable server or a local store (sqlite:///mlflow.db)") from None
 
 
 @contextlib.contextmanager
@@ -131,6 +149,7 @@ class MlflowSink(Sink):
 
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
+        check_server_reachable(self.options["tracking_uri"])
         with sqlite_store_lock(self.options["tracking_uri"]):
             self._open(run_info)
 
