@@ -6,7 +6,8 @@ also carries `update` (the PPO update number) and the x-axis of every chart is `
 (default `perf/env_steps`). wandb's own step is a counter kept in sinks_state.json that never goes
 back, so a resumed run (same wandb run id) never has points dropped for a repeated step, even if it
 resumes from a checkpoint older than the last logged update. Checkpoints become artifacts of type
-`artifact_type`. `finish` is bounded by `finish_timeout_s`. NONFINITE policy "keep": wandb stores
+`artifact_type`; exported policies artifacts of type `model`; eval episode GIFs `wandb.Video`s
+(each in a row of its own, with its `update`). `finish` is bounded by `finish_timeout_s`. NONFINITE policy "keep": wandb stores
 NaN/inf as such. Multi-seed runs: each seed is its own wandb run in the group RunInfo.group (the
 run directory's name) unless the `group` option names another.
 """
@@ -115,6 +116,20 @@ class WandbSink(Sink):
             artifact.add_dir(str(path))
         else:
             artifact.add_file(str(path))
+        self.run.log_artifact(artifact)
+
+    def log_video(self, key: str, path: Path, step: int) -> None:
+        """Log an eval episode GIF as a `wandb.Video` in a row of its own, tagged with its update."""
+        video = self._wandb.Video(str(path), format="gif")
+        self.run.log({key: video, "update": step}, step=self._next_step)
+        self._next_step += 1
+        self._save_state()
+
+    def log_export(self, path: Path, name: str) -> None:
+        """Log an exported policy directory as a `model` artifact (final or best)."""
+        artifact_name = _ARTIFACT_INVALID.sub("-", f"{self.run_id}-policy-{name}")
+        artifact = self._wandb.Artifact(artifact_name, type="model")
+        artifact.add_dir(str(path))
         self.run.log_artifact(artifact)
 
     def close(self, status: str) -> None:
