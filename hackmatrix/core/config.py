@@ -90,7 +90,7 @@ EVAL_METRICS = ("win_rate", "final_stage_mean", "return_mean", "length_mean", "t
 class EvalConfig:
     """Eval section: evaluation during training, the best checkpoint, early stopping, GIFs."""
 
-    every_updates: int = 16
+    every_updates: int = 0
     episodes: int = 32
     seed: int = 1_000_003
     max_steps: int = 1000

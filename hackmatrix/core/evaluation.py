@@ -3,7 +3,7 @@
 At the first chunk end at or after every `eval.every_updates` updates, the current policy of every
 seed plays `eval.episodes` games on the same boards each time (`eval.seed`, the episode keys of
 `hackmatrix eval --seed`), with the project's one evaluator (`hackmatrix.analysis.evaluate`):
-vmapped over the games, compiled once when the run starts (the seeds of a multi-seed run take
+vmapped over the games, compiled once, at the first eval (the seeds of a multi-seed run take
 turns on that one program). The
 summary becomes that update's `eval/*` keys (`eval/sample/*` for the sampled policy) and
 `perf/eval_seconds`. When a seed's `eval.metric` improves, its full runner state goes to
@@ -45,7 +45,7 @@ def due(every: int, before: int, after: int) -> bool:
 class TrainingEval:
     """The evals of one training session; the loop calls `at_chunk_end`, `state` and `finish`."""
 
-    def __init__(self, config, trainer, params_like, run_dir, seeds, header, pipeline, log):
+    def __init__(self, config, trainer, run_dir, seeds, header, pipeline, log):
         self.config, self.trainer, self.pipeline, self.log = config, trainer, pipeline, log
         self.settings = config.evaluation
         self.run_dir = run_dir  # None on the processes of a multi-host run that write nothing
@@ -59,15 +59,22 @@ class TrainingEval:
         self.stop_reason = None
         self.outputs = EvalOutputs(config, trainer.network, run_dir, seeds, pipeline)
         self.compile_seconds = 0.0
-        if self.settings.every_updates:
-            # `hackmatrix eval`'s compiled player: the seeds of a group take turns on the one
-            # program (a vmap over the seeds would be a second compile of the whole game).
-            self._player = make_player(trainer.network)
-            self._keys = episode_keys(self.settings.seed, self.settings.episodes)
-            start = time.monotonic()
-            # max_steps 0: no game step runs, but the program compiles (mode and steps are traced).
-            jax.block_until_ready(self._play(params_like, GREEDY, 0))
-            self.compile_seconds = time.monotonic() - start
+        self._player = None
+
+    def _compile(self, params) -> None:
+        """Compile the player at the first eval, timed apart from the eval itself.
+
+        Lazily, so a run that never reaches an eval never compiles the game's eval loop.
+        """
+        # `hackmatrix eval`'s compiled player: the seeds of a group take turns on the one
+        # program (a vmap over the seeds would be a second compile of the whole game).
+        self._player = make_player(self.trainer.network)
+        self._keys = episode_keys(self.settings.seed, self.settings.episodes)
+        start = time.monotonic()
+        # max_steps 0: no game step runs, but the program compiles (mode and steps are traced).
+        jax.block_until_ready(self._play(params, GREEDY, 0))
+        self.compile_seconds = time.monotonic() - start
+        self.log(f"compiled the eval games in {self.compile_seconds:.1f}s")
 
     def _play(self, params, mode, max_steps) -> list:
         """Play the eval games with each seed's params; return one EpisodeStats per seed."""
@@ -86,6 +93,8 @@ class TrainingEval:
         count = len(self.trackers)
         if not due(self.settings.every_updates, before, after):
             return [{} for _ in range(count)]
+        if self._player is None:
+            self._compile(runner.params)
         start = time.monotonic()
         modes = [(GREEDY, "eval/")] + ([(SAMPLE, "eval/sample/")] if self.settings.sampled else [])
         stats = {prefix: self._play(runner.params, mode, self.settings.max_steps)

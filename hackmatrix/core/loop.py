@@ -222,12 +222,10 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
         runner = (place(host, compiled.shardings) if resume is not None else
                   compiled.init(stack_seed_keys(seeds) if multi
                                 else jax.random.PRNGKey(config.run.seed)))
-        # --- evaluation during training (hackmatrix.core.evaluation): compiled here, once ---
-        evaluation = TrainingEval(config, compiled.trainer, runner.params, run_dir,
-                                  seeds if multi else None, resume.header if resume else None,
-                                  pipeline, log)
-        log(f"ready in {time.monotonic() - start:.1f}s"
-            + (f" (eval: {evaluation.compile_seconds:.1f}s)" if evaluation.compile_seconds else ""))
+        log(f"ready in {time.monotonic() - start:.1f}s")
+        # Evaluation during training (hackmatrix.core.evaluation), called at chunk ends.
+        evaluation = TrainingEval(config, compiled.trainer, run_dir, seeds if multi else None,
+                                  resume.header if resume else None, pipeline, log)
         if multi and run_dir is not None:
             log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
                 f"shows the mean over the seeds (health flags: the minimum, 0 when any seed "
