@@ -4,8 +4,10 @@ The run has the package's tiny training shapes and eval game count, so it reuses
 training chunk and eval games of the package's fixtures (eval_result runs first).
 """
 
+import importlib.util
 import io
 import json
+from pathlib import Path
 
 import pytest
 from analysis_kit import EPISODES, TRAIN, UPDATES, run_cli
@@ -13,6 +15,10 @@ from PIL import Image
 
 from hackmatrix.cli import main
 from hackmatrix.core import checkpoint as ckpt
+from hackmatrix.core import load_config, make_train
+from hackmatrix.core.loop import train
+from hackmatrix.core.resume import prepare_resume
+from hackmatrix.core.train_cli import exit_status
 from hackmatrix.sinks.jsonl import read_jsonl
 from hackmatrix.sinks.state import read_sink_state
 
@@ -89,3 +95,48 @@ def test_eval_and_watch_take_the_best_checkpoint(eval_run, tmp_path):
                             "--no-colour"], stdin=io.StringIO(""), sleep=lambda s: None)
     assert status == 0 and "best.ckpt" in text
     assert main(["eval", str(tmp_path), "--best"]) == 2
+
+
+def _probe_kit():
+    """The host-loop probe trainer of tests/core (its conftest, loaded under another name)."""
+    path = Path(__file__).parents[1] / "core" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("core_probe_kit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _probe_train(root, *extra, resume=None):
+    """Train the probe (8 updates, chunks of 2) evaluating the real game every 2 updates."""
+    kit = _probe_kit()
+    overrides = [*kit.LOOP_BASE, "network.hidden_sizes=[16]", f"run.runs_dir={root}",
+                 "eval.every_updates=2", f"eval.episodes={EPISODES}", "eval.max_steps=40",
+                 *extra]
+    config = load_config(None, overrides)
+    if resume is not None:
+        config, resume = prepare_resume(resume)
+    trainer = make_train(config, kit.ProbeEnv(), None, kit.probe_train_reduce)
+    return train(config, trainer=trainer, resume=resume, log=lambda *a: None)
+
+
+def test_resume_keeps_the_best_the_patience_count_and_the_history(eval_result, tmp_path):
+    whole = _probe_train(tmp_path, "eval.metric=return_mean")
+    rows = read_jsonl(whole.run_dir / "metrics.jsonl")
+    assert [r["step"] for r in rows if "eval/return_mean" in r] == [2, 4, 6, 8]
+    state = ckpt.read_header(whole.checkpoint)[0]["eval"]
+    history = state[0]["history"]
+    assert [u for u, _ in history] == [2, 4, 6, 8]
+    best = max(history, key=lambda h: h[1])  # the first of the best values: ties do not replace it
+    best_header = ckpt.read_header(whole.run_dir / "checkpoints" / "best.ckpt")[0]
+    assert [best_header["best"]["update"], best_header["best"]["value"]] == best
+    resumed = _probe_train(tmp_path, resume=whole.run_dir / "checkpoints" / "update_00000006.ckpt")
+    assert resumed.update == 8
+    assert ckpt.read_header(resumed.checkpoint)[0]["eval"] == state
+
+
+def test_early_stop_after_patience_evals_without_improvement(eval_result, tmp_path):
+    result = _probe_train(tmp_path, "eval.metric=win_rate", "eval.patience=1")
+    # Win rate 0 at update 2 is the first best; 0 again at update 4 is no improvement.
+    assert (result.status, result.update) == ("early_stopped", 4)
+    assert "eval/win_rate did not improve in 1 evals" in result.stop_reason
+    assert exit_status(result) == 0
