@@ -84,6 +84,27 @@ class CheckpointConfig:
     keep_last: int = 3
 
 
+# The eval summary scalars (hackmatrix.analysis.evaluate.summarize) that eval.metric may name.
+EVAL_METRICS = ("win_rate", "final_stage_mean", "return_mean", "length_mean", "truncated_rate")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Eval section: evaluation during training, the best checkpoint, early stopping, GIFs."""
+
+    every_updates: int = 0
+    episodes: int = 32
+    seed: int = 1_000_003
+    max_steps: int = 1000
+    sampled: bool = False
+    metric: str = "final_stage_mean"
+    mode: str = "max"
+    target: float | None = None
+    patience: int = 0
+    gif_every: int = 0
+    gif_max_steps: int = 300
+
+
 DEFAULT_SINKS = ("console", "jsonl", "tensorboard", "mlflow")
 
 
@@ -97,6 +118,7 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     curriculum: Curriculum = field(default_factory=Curriculum)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
     # A uniform policy over this game's valid actions has a masked entropy of only ~0.8 nats
     # (few actions are valid in most states), so the generic entropy floor of 1.0 is lowered.
     health: HealthConfig = field(default_factory=lambda: HealthConfig(entropy_min=0.2))
@@ -112,7 +134,7 @@ SECTIONS = {
     "env": ("env", EnvConfig), "ppo": ("ppo", PPOConfig), "network": ("network", NetworkConfig),
     "run": ("run", RunConfig), "checkpoint": ("checkpoint", CheckpointConfig),
     "curriculum": ("curriculum", Curriculum),
-    "metrics.health": ("health", HealthConfig),
+    "eval": ("evaluation", EvalConfig), "metrics.health": ("health", HealthConfig),
 }
 ACTIVATIONS = ("tanh", "relu")
 NETWORK_KINDS = ("mlp", "grid")
@@ -165,6 +187,16 @@ RANGES = {
     "curriculum.max_programs": (lambda x: 0 <= x <= NUM_PROGRAMS,
                                 f"an integer in [0, {NUM_PROGRAMS}]"),
     "curriculum.max_resources": (lambda x: 0 <= x <= 1000, "an integer in [0, 1000]"),
+    "eval.every_updates": (_non_negative, "an integer >= 0 (0 = no eval during training)"),
+    "eval.episodes": (_positive, "an integer >= 1"),
+    "eval.seed": (lambda x: -(2**63) <= x < 2**63, "an integer that fits in 64 bits"),
+    "eval.max_steps": (_positive, "an integer >= 1"),
+    "eval.metric": (lambda x: x in EVAL_METRICS, f"one of {list(EVAL_METRICS)}"),
+    "eval.mode": (lambda x: x in ("max", "min"), "one of ['max', 'min'] (is higher better?)"),
+    "eval.target": (lambda x: x is None or math.isfinite(x), "a finite number or null (off)"),
+    "eval.patience": (_non_negative, "an integer >= 0 (0 = off)"),
+    "eval.gif_every": (_non_negative, "an integer >= 0 (0 = no GIFs)"),
+    "eval.gif_max_steps": (_positive, "an integer >= 1"),
     "metrics.health.approx_kl_max": (_positive, "a float > 0"),
     "metrics.health.clip_frac_max": (_unit_open, "a float in (0, 1]"),
     "metrics.health.entropy_min": (_non_negative, "a float >= 0"),
@@ -230,6 +262,9 @@ def _coerce(key, value, default):
         raise bad("a string")
     return value
 
+
+# Keys whose default is None (off): a number turns them on.
+OPTIONAL_NUMBERS = ("eval.target",)
 
 SEEDS_ALLOWED = "an integer >= 1 or a non-empty list of distinct integers"
 
@@ -304,6 +339,11 @@ def config_from_dict(flat: dict, explicit=frozenset()) -> Config:
             value = getattr(base, f.name)
             if key == "run.seeds" and key in flat:
                 value = _coerce_seeds(flat[key])
+            elif key in OPTIONAL_NUMBERS and key in flat:
+                value = None if flat[key] is None else _coerce(key, flat[key], 0.0)
+                check = RANGES[key]
+                if not check[0](value):
+                    raise ConfigError(f"config key '{key}' must be {check[1]}, got {value!r}")
             elif key in flat:
                 value = _coerce(key, flat[key], value)
                 check = RANGES.get(key)
@@ -333,6 +373,13 @@ def check_consistency(config: Config) -> None:
         raise ConfigError(
             f"ppo.total_timesteps={config.ppo.total_timesteps} is less than one batch "
             f"(env.num_envs x ppo.num_steps = {batch}); allowed: at least {batch}")
+    ev = config.evaluation
+    needs_eval = [k for k, on in (("eval.target", ev.target is not None),
+                                  ("eval.patience", ev.patience), ("eval.gif_every", ev.gif_every))
+                  if on]
+    if needs_eval and not ev.every_updates:
+        raise ConfigError(f"{', '.join(needs_eval)} need evaluation during training, which "
+                          f"eval.every_updates=0 turns off; set eval.every_updates to N >= 1")
 
 
 def nearest_divisor(n: int, target: float) -> int:

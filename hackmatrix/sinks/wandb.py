@@ -15,7 +15,8 @@ recomputes the same values), points that wandb-core never wrote before a SIGKILL
 from the sink's journal (`wandb_journal`), and wandb's own step goes on after the last one used.
 So every update is one point, at strictly increasing wandb steps across the directories, and
 `wandb sync` of them (in start order, as `wandb sync` does for the files of one run) gives one run
-with one point per update.
+with one point per update. Exported policies become artifacts of type `model`; eval episode GIFs
+`wandb.Video`s (each in a row of its own, with its `update`).
 """
 
 import logging
@@ -158,6 +159,19 @@ class WandbSink(Sink):
     def flush(self) -> None:
         """Make the journal durable (wandb-core has no flush; the journal stands in for it)."""
         self._journal.flush()
+
+    def log_video(self, key: str, path: Path, step: int) -> None:
+        """Log an eval episode GIF as a `wandb.Video` in a row of its own, tagged with its update."""
+        video = self._wandb.Video(str(path), format="gif")
+        self.run.log({key: video, "update": step}, step=self._next_step)
+        self._next_step += 1
+
+    def log_export(self, path: Path, name: str) -> None:
+        """Log an exported policy directory as a `model` artifact (final or best)."""
+        artifact_name = _ARTIFACT_INVALID.sub("-", f"{self.run_id}-policy-{name}")
+        artifact = self._wandb.Artifact(artifact_name, type="model")
+        artifact.add_dir(str(path))
+        self.run.log_artifact(artifact)
 
     def close(self, status: str) -> None:
         """Finish the run (bounded by finish_timeout_s) with an exit code for the status."""

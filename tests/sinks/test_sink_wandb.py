@@ -101,3 +101,26 @@ def test_options_are_checked():
     with pytest.raises(ConfigError, match="finish_timeout_s must be positive"):
         validate_sink_specs([{"type": "wandb", "finish_timeout_s": 0}])
     assert validate_sink_specs([{"type": "wandb"}])[0]["mode"] == "offline"
+
+
+def test_an_episode_gif_and_an_export_reach_the_offline_run(make_run_info, tmp_path):
+    from PIL import Image
+
+    info = make_run_info()
+    gif = tmp_path / "update_00000002.gif"
+    frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "blue")]
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "policy.json").write_text("{}")
+    with MetricsPipeline(create_sinks(["wandb"], info), report=lambda m: None) as pipeline:
+        pipeline.publish(2, {"train/entropy": 1.0, "perf/env_steps": 2048.0})
+        pipeline.log_video("eval/episode", gif, 2)
+        pipeline.log_export(export, "final")
+    (run,) = read_offline_runs(info.directory)
+    assert run["history"][-1]["update"] == 2
+    assert run["history"][-1]["eval/episode/_type"] == "video-file"
+    assert ("test-run-0001-policy-final", "model") in run["artifacts"]
+    (video,) = info.directory.glob("wandb/offline-run-*/files/media/videos/eval/*.gif")
+    with Image.open(video) as image:
+        assert image.n_frames == 2
