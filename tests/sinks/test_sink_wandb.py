@@ -117,7 +117,7 @@ def test_an_episode_gif_and_an_export_reach_the_offline_run(make_run_info, tmp_p
         pipeline.publish(2, {"train/entropy": 1.0, "perf/env_steps": 2048.0})
         pipeline.log_video("eval/episode", gif, 2)
         pipeline.log_export(export, "final")
-    (run,) = read_offline_runs(info.directory)
+    (run,) = read_run_logs(info.directory)
     assert run["history"][-1]["update"] == 2
     assert run["history"][-1]["eval/episode/_type"] == "video-file"
     assert ("test-run-0001-policy-final", "model") in run["artifacts"]
