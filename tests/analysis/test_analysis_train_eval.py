@@ -140,3 +140,15 @@ def test_early_stop_after_patience_evals_without_improvement(eval_result, tmp_pa
     assert (result.status, result.update) == ("early_stopped", 4)
     assert "eval/win_rate did not improve in 1 evals" in result.stop_reason
     assert exit_status(result) == 0
+
+
+def test_every_seed_of_a_multi_seed_run_is_evaluated(eval_result, tmp_path):
+    """run.seeds=2: each seed has its own eval/* points and its own best checkpoint."""
+    assert main(["train", *TRAIN, *EVAL, "run.seeds=2", "sinks=[jsonl]",
+                 f"run.runs_dir={tmp_path}"]) == 0
+    run_dir = tmp_path / "tiny-001"
+    for seed in (0, 1):
+        rows = read_jsonl(run_dir / f"seed-{seed}" / "metrics.jsonl")
+        assert [r["step"] for r in rows if "eval/win_rate" in r] == [UPDATES]
+        assert (run_dir / "checkpoints" / f"best-seed-{seed}.ckpt").is_file()
+    assert not (run_dir / "checkpoints" / "best.ckpt").exists()
