@@ -137,7 +137,7 @@ SECTIONS = {
     "eval": ("evaluation", EvalConfig), "metrics.health": ("health", HealthConfig),
 }
 ACTIVATIONS = ("tanh", "relu")
-NETWORK_KINDS = ("mlp", "grid")
+NETWORK_KINDS = ("mlp", "grid", "ego")
 
 
 def _positive(x):
