@@ -1,8 +1,8 @@
 """Scale the PPO shape to the batch size: keep minibatches near the reference, fewer epochs, lower lr.
 
-Reference: 256 envs x 128 steps = 32768 transitions, 4 minibatches (8192 each) x 4 epochs = 16
+Reference: 256 envs x 64 steps = 16384 transitions, 4 minibatches (4096 each) x 4 epochs = 16
 gradient steps at lr 1.5e-3. For a batch `g` times larger: num_minibatches ~ 4g (the divisor of the
-batch closest to batch/8192), update_epochs = max(2, 4 // g), and the learning rate times
+batch closest to batch/4096), update_epochs = max(2, 4 // g), and the learning rate times
 16 / (new gradient steps). Batches no larger than the reference are left as they are.
 """
 
@@ -17,8 +17,8 @@ from hackmatrix.core.config import (
     nearest_divisor,
 )
 
-REFERENCE_BATCH = 256 * 128
-REFERENCE_MINIBATCH = 8192
+REFERENCE_BATCH = 256 * 64
+REFERENCE_MINIBATCH = 4096
 REFERENCE_EPOCHS = 4
 MIN_EPOCHS = 2
 REFERENCE_GRADIENT_STEPS = 16

@@ -33,7 +33,7 @@ class EnvConfig:
 class PPOConfig:
     """PPO section (the reference shape of `auto_scale_for_batch_size`)."""
 
-    num_steps: int = 128
+    num_steps: int = 64
     total_timesteps: int = 1_572_864
     update_epochs: int = 4
     num_minibatches: int = 4

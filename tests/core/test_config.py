@@ -37,9 +37,9 @@ def test_every_key_of_config_yaml_has_a_comment():
 
 def test_derived_values_are_functions():
     config = load_config(DEFAULT_YAML, ["env.num_envs=64", "ppo.total_timesteps=100000"])
-    assert batch_size(config) == 64 * 128
-    assert minibatch_size(config) == 64 * 128 // 4
-    assert num_updates(config) == 100000 // 8192 == 12
+    assert batch_size(config) == 64 * 64
+    assert minibatch_size(config) == 64 * 64 // 4
+    assert num_updates(config) == 100000 // 4096 == 24
     assert gradient_steps(config) == 16
 
 
@@ -73,10 +73,10 @@ def test_other_file_values_that_differ_are_explicit(tmp_path):
     ("ppo.anneal_lr=3", ["'ppo.anneal_lr'", "true or false", "3"]),
     ("ppo.gamma=1.5", ["'ppo.gamma'", "(0, 1]", "1.5"]),
     ("env.num_envs=0", ["'env.num_envs'", ">= 1", "0"]),
-    ("network.kind=transformer", ["'network.kind'", "['mlp', 'grid']", "'transformer'"]),
-    ("ppo.num_minibatches=7", ["ppo.num_minibatches=7", "must divide", "32768",
-                               "a divisor of 32768, e.g. 8"]),
-    ("ppo.total_timesteps=1000", ["ppo.total_timesteps=1000", "at least 32768"]),
+    ("network.kind=transformer", ["'network.kind'", "['mlp', 'grid', 'ego']", "'transformer'"]),
+    ("ppo.num_minibatches=7", ["ppo.num_minibatches=7", "must divide", "16384",
+                               "a divisor of 16384, e.g. 8"]),
+    ("ppo.total_timesteps=1000", ["ppo.total_timesteps=1000", "at least 16384"]),
     ("ppo.gamma", ["section.key=value"]),
     ("ppo.update_epochs=1000000000", ["'ppo.update_epochs'", "[1, 10000]"]),
     ("run.seed=100000000000000000000000", ["'run.seed'", "fits in 64 bits"]),
@@ -126,7 +126,7 @@ def test_auto_scale_reference_is_unchanged():
 def test_auto_scale_512():
     config = _scaled(512)
     assert (config.ppo.num_minibatches, config.ppo.update_epochs) == (8, 2)
-    assert minibatch_size(config) == 8192 and gradient_steps(config) == 16
+    assert minibatch_size(config) == 4096 and gradient_steps(config) == 16
     assert config.ppo.learning_rate == 1.5e-3
     assert config.autoscaled == (("ppo.num_minibatches", 4, 8), ("ppo.update_epochs", 4, 2))
 
@@ -134,7 +134,7 @@ def test_auto_scale_512():
 def test_auto_scale_2048():
     config = _scaled(2048)
     assert (config.ppo.num_minibatches, config.ppo.update_epochs) == (32, 2)
-    assert minibatch_size(config) == 8192 and gradient_steps(config) == 64
+    assert minibatch_size(config) == 4096 and gradient_steps(config) == 64
     assert config.ppo.learning_rate == pytest.approx(3.75e-4, rel=1e-12)
     assert [c[0] for c in config.autoscaled] == ["ppo.num_minibatches", "ppo.update_epochs",
                                                  "ppo.learning_rate"]
