@@ -248,8 +248,13 @@ def _grid(data, path, exit_cell) -> dict:
             _fail(f"{path}siphoned[{i}]", "a block cell (a block carries its own siphoned)", cell)
     return {"blocks": [blocks[c] for c in sorted(blocks)],
             "resources": [resources[c] for c in sorted(resources)],
-            "pickups": sorted(set(map(tuple, pickups))), "siphoned": sorted(set(map(tuple, siphoned))),
-            "siphon_centers": sorted(set(map(tuple, _cell_set(data, "siphon_centers", path))))}
+            "pickups": _row_major(pickups), "siphoned": _row_major(siphoned),
+            "siphon_centers": _row_major(_cell_set(data, "siphon_centers", path))}
+
+
+def _row_major(cells) -> list:
+    """Each cell once, sorted row-major, as [row, col] lists (the canonical form)."""
+    return [list(c) for c in sorted(set(map(tuple, cells)))]
 
 
 def _undo(value, exit_cell):
@@ -265,12 +270,7 @@ def _undo(value, exit_cell):
                       "atk_uses": _int(flags.get("atk_uses", 0), "undo.flags.atk_uses", 0, 2)},
             "enemies": _enemies(u.get("enemies"), "undo.enemies"),
             "transmissions": _transmissions(u.get("transmissions"), "undo.transmissions"),
-            **_lists(_grid(u, "undo.", exit_cell))}
-
-
-def _lists(grid: dict) -> dict:
-    """Cells as [row, col] lists, the canonical form (tuples were only for sorting)."""
-    return {k: [list(c) if isinstance(c, tuple) else c for c in v] for k, v in grid.items()}
+            **_grid(u, "undo.", exit_cell)}
 
 
 def check_scenario(mapping) -> dict:
@@ -297,7 +297,7 @@ def check_scenario(mapping) -> dict:
         "won": _bool(s.get("won", False), "won"), "done": _bool(s.get("done", False), "done"),
         "enemies": _enemies(s.get("enemies"), "enemies"),
         "transmissions": _transmissions(s.get("transmissions"), "transmissions"),
-        **_lists(_grid(s, "", exit_cell)), "undo": _undo(s.get("undo"), exit_cell),
+        **_grid(s, "", exit_cell), "undo": _undo(s.get("undo"), exit_cell),
     }
 
 
