@@ -55,15 +55,24 @@ def _write_one(run_dir, out_dir) -> list:
     from hackmatrix.analysis.summary import summary_markdown
 
     metrics = read_run_metrics(run_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    charts = write_charts(metrics, out_dir)
-    summary = out_dir / SUMMARY_FILE
-    text = summary_markdown(metrics, [p.name for p in charts])
-    gif = newest_episode_gif(run_dir)
-    if gif is not None:
-        # A relative link, so that the report folder and the run can be moved together.
-        text += f"\n## Newest episode\n\n![episode]({os.path.relpath(gif, out_dir)})\n"
-    summary.write_text(text)
+    for note in metrics.skipped:
+        print(f"hackmatrix report: warning: {note}", file=sys.stderr)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise HackmatrixError(f"cannot write the report to '{out_dir}': it is a file, not a "
+                              "directory; choose a directory with --out")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        charts = write_charts(metrics, out_dir)
+        summary = out_dir / SUMMARY_FILE
+        text = summary_markdown(metrics, [p.name for p in charts])
+        gif = newest_episode_gif(run_dir)
+        if gif is not None:
+            # A relative link, so that the report folder and the run can be moved together.
+            text += f"\n## Newest episode\n\n![episode]({os.path.relpath(gif, out_dir)})\n"
+        summary.write_text(text)
+    except OSError as err:
+        raise HackmatrixError(f"cannot write the report to '{out_dir}' ({err.strerror}); "
+                              "choose a writable directory with --out") from None
     return [*charts, summary]
 
 

@@ -33,6 +33,7 @@ class RunMetrics:
     train: list  # dicts {"step", "time", metric: value or None}
     evals: list
     health: HealthConfig
+    skipped: tuple = ()  # "<file>:<line> ..." of each line left out, for the reader to report
 
     def series(self, key: str, rows=None) -> tuple:
         """Return (steps, values) of the points where `key` has a finite value."""
@@ -92,8 +93,21 @@ def read_run_metrics(run_dir) -> RunMetrics:
                 f"({', '.join(p.name for p in seeds)})" if seeds else "")
         raise RunMetricsError(f"no metrics file '{path}': the run must log to the jsonl sink "
                               f"(sinks: [..., jsonl] in its config){hint}")
-    train, evals = {}, []
-    lines = [(n, line) for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise RunMetricsError(f"cannot read the metrics file '{path}': {err.strerror}") from None
+    train, evals, skipped = {}, [], []
+    lines = []
+    for number, data in enumerate(raw.splitlines(), 1):
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # A damaged line (e.g. a bad disk block) should not hide every other update's point.
+            skipped.append(f"{path}:{number} is not UTF-8 text; skipped")
+            continue
+        if line.strip():
+            lines.append((number, line))
     for index, (number, line) in enumerate(lines):
         try:
             row = json.loads(line)
@@ -112,4 +126,4 @@ def read_run_metrics(run_dir) -> RunMetrics:
         raise RunMetricsError(f"{path} holds no training points yet")
     return RunMetrics(directory=run_dir, info=_run_info(run_dir),
                       train=[train[s] for s in sorted(train)], evals=evals,
-                      health=_health_config(run_dir))
+                      health=_health_config(run_dir), skipped=tuple(skipped))

@@ -6,13 +6,11 @@ sequences), so tests drive a session with a scripted stream and read the screen 
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 
 import jax
 import numpy as np
-import yaml
 
 from hackmatrix.env.constants import (
     ACTION_NAMES,
@@ -23,7 +21,7 @@ from hackmatrix.env.constants import (
     REWARD_KEYS,
     SIPHON_ACTION,
 )
-from hackmatrix.errors import ScenarioError
+from hackmatrix.env.scenario_check import read_scenario_file
 from hackmatrix.reference.game import Game
 from hackmatrix.reference.render import CLEAR, PROGRAM_KEYS, screen
 
@@ -154,17 +152,6 @@ def single_keys(stream):
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def load_scenario_file(path: str) -> dict:
-    """Read a YAML or JSON scenario file into a mapping (ScenarioError when unreadable)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as err:
-        raise ScenarioError(f"cannot read scenario file {path}: {err}") from err
-    return {} if data is None else data
-
-
 def _seed(text: str) -> int:
     """A --seed value: an integer that fits the game's 64-bit seed."""
     try:
@@ -179,7 +166,8 @@ def _seed(text: str) -> int:
 def start_game(seed: int, scenario_path) -> Game:
     """The game to play: a scenario file, or a new game from the seed."""
     if scenario_path:
-        return Game.from_scenario(load_scenario_file(scenario_path))
+        # The reader the JAX engine's load_scenario uses: one validation for both.
+        return Game.from_scenario(read_scenario_file(scenario_path))
     return Game.new(jax.random.PRNGKey(seed))
 
 

@@ -214,3 +214,13 @@ def test_confidence_interval_matches_the_episodes(eval_result):
     stages = np.asarray(s["per_episode"]["final_stage"], float)
     half = Z95 * stages.std(ddof=1) / math.sqrt(len(stages))
     assert s["final_stage_ci95"] == pytest.approx(half)
+
+
+def test_unwritable_json_is_refused_before_the_checkpoint_is_read(tmp_path, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    # The checkpoint does not exist either: naming --json proves the check comes first.
+    assert main(["eval", str(tmp_path / "no-run"), "--json", str(a_file / "eval.json")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"hackmatrix eval: error: --json {a_file / 'eval.json'} cannot be written "
+                   "(Not a directory); choose a writable path\n")

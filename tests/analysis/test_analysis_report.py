@@ -135,3 +135,29 @@ def test_training_logs_system_metrics_with_every_update(trained_run):
         assert row["system/rss_mib"] > 0 and row["system/host_available_mib"] > 0
         assert row["system/cpu_percent"] >= 0
         assert "system/device_memory_mib" not in row  # the CPU backend reports no device memory
+
+
+def test_a_line_that_is_not_utf8_is_skipped_with_a_warning(tmp_path, capsys):
+    run = tmp_path / "bad-001"
+    run.mkdir()
+    good = [json.dumps(_row(step, **{"episode/return_mean": float(step)})) for step in (1, 2)]
+    (run / "metrics.jsonl").write_bytes(
+        good[0].encode() + b"\n\xff\xfe damaged\n" + good[1].encode() + b"\n")
+    assert main(["report", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"hackmatrix report: warning: {run / 'metrics.jsonl'}:2 is not UTF-8 text; skipped\n"
+    assert [r["step"] for r in read_run_metrics(run).train] == [1, 2]
+
+
+def test_an_unwritable_out_is_one_line_and_status_2(tmp_path, capsys):
+    run = tmp_path / "out-001"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text(json.dumps(_row(1, **{"episode/return_mean": 1.0})) + "\n")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    # A path under a regular file cannot be created even by root, unlike a read-only folder.
+    for out, reason in [(a_file / "report", "Not a directory"), (a_file, "not a directory")]:
+        assert main(["report", str(run), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"hackmatrix report: error: cannot write the report to '{out}'")
+        assert reason in err and err.count("\n") == 1

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from hackmatrix.cli import main
 from hackmatrix.errors import ConfigError
 from hackmatrix.metrics import MetricsPipeline
 from hackmatrix.sinks import create_sinks, validate_sink_specs
@@ -71,3 +72,16 @@ def test_console_formats():
 def test_jsonl_file_must_stay_inside_the_run_directory(filename):
     with pytest.raises(ConfigError, match="relative path inside the run directory"):
         validate_sink_specs([{"type": "jsonl", "filename": filename}])
+
+
+@pytest.mark.parametrize("filename", ["/etc/passwd", "../../x.jsonl"])
+def test_train_refuses_a_jsonl_file_outside_the_run_before_anything_is_made(
+        filename, tmp_path, capsys):
+    runs = tmp_path / "a" / "runs"
+    assert main(["train", f"sinks=[{{type: jsonl, filename: '{filename}'}}]",
+                 f"run.runs_dir={runs}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hackmatrix train: error: sink 'jsonl': option filename must be a "
+                          "relative path inside the run directory") and err.count("\n") == 1
+    # Refused before the run directory (let alone the compile): nothing was written anywhere.
+    assert not runs.exists() and not (runs.parent / "x.jsonl").exists()
