@@ -1,6 +1,6 @@
 """Training throughput: env steps/s of whole PPO updates (rollout + learning + metrics).
 
-For each network kind (`--network mlp grid`: one table line per kind and env count, same run)
+For each network kind (`--network mlp grid ego`: one table line per kind and env count, same run)
 and env count (x 128 steps, the PPO shape `hackmatrix train` would use after
 auto-scaling) it measures:
   * the trainer: the compiled chunk of `hackmatrix.core` (K updates per call, metrics reduced
@@ -280,7 +280,7 @@ def main():
     parser.add_argument("--num-envs", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--num-steps", type=int, default=128)
     parser.add_argument("--updates", type=int, default=3, help="updates per timed chunk")
-    parser.add_argument("--network", nargs="+", default=["mlp"], choices=["mlp", "grid"],
+    parser.add_argument("--network", nargs="+", default=["mlp"], choices=["mlp", "grid", "ego"],
                         help="network kinds to measure (config defaults otherwise)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the straightforward implementation")

@@ -134,7 +134,7 @@ def test_ppo_loss_by_hand():
     assert float(stats["approx_kl"]) == pytest.approx((1 - np.log(2)) / 2, abs=1e-6)
 
 
-@pytest.mark.parametrize("kind", ["mlp", "grid"])
+@pytest.mark.parametrize("kind", ["mlp", "grid", "ego"])
 def test_networks_shapes_and_separate_towers(kind):
     net = ActorCritic(num_actions=NUM_ACTIONS, kind=kind, hidden_sizes=(16,), conv_channels=(4,))
     obs = jax.random.uniform(jax.random.PRNGKey(0), (3, OBS_SIZE))
