@@ -18,12 +18,7 @@ import jax.numpy as jnp
 
 from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config
-from hackmatrix.core.parallel import (
-    compile_multi_seed,
-    compile_trainer,
-    make_mesh,
-    stack_seed_keys,
-)
+from hackmatrix.core.parallel import compile_trainer, make_mesh, stack_seed_keys
 from hackmatrix.core.train import make_train
 
 
@@ -61,11 +56,11 @@ def main():
         # A fresh trainer per seed: each separate run compiles its own program.
         compiled = compile_trainer(make_train(config), mesh)
         compile_s += time.perf_counter() - start
-        run_s += timed_training(compiled, jax.random.PRNGKey(seed), args.updates)
+        run_s += timed_training(compiled, stack_seed_keys([seed]), args.updates)
         print(f"  separate run, seed {seed}: done ({compile_s:.1f}s compile, {run_s:.1f}s "
               f"training so far)", flush=True)
     start = time.perf_counter()
-    group = compile_multi_seed(make_train(config), mesh, len(seeds))
+    group = compile_trainer(make_train(config), mesh, len(seeds))
     group_compile_s = time.perf_counter() - start
     group_run_s = timed_training(group, stack_seed_keys(seeds), args.updates)
 
