@@ -18,7 +18,13 @@ import jax.numpy as jnp
 
 from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config
-from hackmatrix.core.parallel import compile_trainer, make_mesh, stack_seed_keys
+from hackmatrix.core.parallel import (
+    compile_trainer,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 from hackmatrix.core.train import make_train
 
 
@@ -26,7 +32,8 @@ def timed_training(compiled, key, updates):
     """Return seconds of init + `updates` updates (one chunk) of a compiled trainer."""
     start = time.perf_counter()
     runner = compiled.init(key)
-    runner, metrics = compiled.chunk(runner, jnp.int32(updates))
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer, len(key)))
+    runner, metrics = compiled.chunk(runner, jnp.int32(updates), hparams)
     jax.block_until_ready((runner, metrics))
     return time.perf_counter() - start
 

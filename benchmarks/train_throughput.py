@@ -33,7 +33,13 @@ from hackmatrix.core import distribution, losses
 from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config, minibatch_size
 from hackmatrix.core.gae import compute_gae
-from hackmatrix.core.parallel import compile_for_config, make_mesh, stack_seed_keys
+from hackmatrix.core.parallel import (
+    compile_for_config,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 from hackmatrix.core.rollout import Transition, collect, final_values
 from hackmatrix.core.seed_axis import without_seed_axis
 from hackmatrix.core.train import default_env
@@ -219,10 +225,11 @@ def measure(num_envs, num_steps, updates, baseline):
     compile_s = time.perf_counter() - start
     runner = compiled.init(stack_seed_keys([0]))
     n = jnp.int32(updates)
-    runner, _ = compiled.chunk(runner, n)  # warm-up (also fills the caches)
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer))
+    runner, _ = compiled.chunk(runner, n, hparams)  # warm-up (also fills the caches)
     jax.block_until_ready(runner)
     start = time.perf_counter()
-    runner, metrics = compiled.chunk(runner, n)
+    runner, metrics = compiled.chunk(runner, n, hparams)
     jax.device_get(metrics)
     chunk_s = (time.perf_counter() - start) / updates
     steps = batch_size(config)

@@ -29,7 +29,7 @@ import numpy as np
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
-from hackmatrix.core.config import batch_size, flat_dict, is_multi_seed, seed_list, to_dict
+from hackmatrix.core.config import batch_size, flat_dict, to_dict
 from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
@@ -38,13 +38,15 @@ from hackmatrix.core.parallel import (
     compile_trainer,
     make_mesh,
     place,
+    place_hparams,
     stack_seed_keys,
 )
+from hackmatrix.core.population import Population, seed_population, stacked_hparams
 from hackmatrix.core.resume import ResumePoint, config_differences
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
 from hackmatrix.core.run_lock import RunLock
 from hackmatrix.core.seed_axis import unstacked_shapes, with_seed_axis, without_seed_axis
-from hackmatrix.core.seed_group import open_group
+from hackmatrix.core.seed_group import member_run_info, open_members
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import unstack_updates
@@ -125,13 +127,14 @@ class _Signals:
 
 
 def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
-          trainer=None) -> RunResult:
+          trainer=None, population: Population | None = None) -> RunResult:
     """Run (or continue) a training run to the end; returns how it ended.
 
     `config` is the loaded config (auto-scaled here for a new run); for a resumed run it is the
     checkpoint's config with any allowed overrides applied (see `hackmatrix.core.resume`).
     `devices` defaults to every device; `trainer` (from `make_train`) replaces the real game,
-    e.g. by a probe environment.
+    e.g. by a probe environment. `population` (default: the config's seeds) sets the runs
+    trained together, e.g. a sweep's points x seeds.
     """
     specs = validate_sink_specs(list(config.sinks))
     mesh = make_mesh(devices)
@@ -140,24 +143,25 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
         if config.autoscaled:
             log(describe_auto_scale(config))
     check_divisible(config.env.num_envs, mesh)
-    seeds = seed_list(config)
+    population = population or seed_population(config)
+    seeds = population.seeds
     # Restore (and so validate) a checkpoint before the expensive compile.
     init = (trainer or make_train(config)).init
     shapes = jax.eval_shape(jax.vmap(init), jax.ShapeDtypeStruct((len(seeds), 2), jnp.uint32))
-    host, update = (None, 0) if resume is None else _restore(resume, config, shapes)
+    host, update = ((None, 0) if resume is None
+                    else _restore(resume, config, shapes, population.grouped))
     with contextlib.ExitStack() as stack:
         signals = stack.enter_context(_Signals())
         if resume is not None and jax.process_index() == 0:
             # Locked before the compile, so a second `--resume` of a live run fails in seconds.
             stack.callback(RunLock(resume.run_dir).release)
         start = _Start(config=config, resume=resume, trainer=trainer, mesh=mesh, specs=specs,
-                       seeds=seeds, host=host, update=update)
+                       population=population, host=host, update=update)
         return _compile_and_run(start, signals, stack, log)
 
 
-def _restore(resume: ResumePoint, config, shapes) -> tuple:
+def _restore(resume: ResumePoint, config, shapes, grouped: bool) -> tuple:
     """Return (host runner with its seed axis, update) of a checkpoint, checked against config."""
-    grouped = is_multi_seed(config)
     try:
         host = ckpt.restore(resume.checkpoint, shapes if grouped else unstacked_shapes(shapes),
                             resume.header, resume.payload)
@@ -179,14 +183,14 @@ def _restore(resume: ResumePoint, config, shapes) -> tuple:
 
 @dataclasses.dataclass(frozen=True)
 class _Start:
-    """What a run starts from: its config, sinks, seeds and (when resumed) its restored state."""
+    """What a run starts from: its config, sinks, members and (when resumed) its restored state."""
 
     config: object
     resume: ResumePoint | None
     trainer: object  # None: the config's real game
     mesh: object
     specs: list
-    seeds: tuple
+    population: Population
     host: object  # the restored host runner (seed axis included), None for a new run
     update: int
 
@@ -197,9 +201,9 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
     The sinks open before the compile, so an unusable one (unwritable path, unreachable tracking
     server, missing package) fails in seconds rather than after minutes of compiling.
     """
-    config, resume, seeds = start.config, start.resume, start.seeds
+    config, resume, population = start.config, start.resume, start.population
+    seeds, grouped = population.seeds, population.grouped
     is_main = jax.process_index() == 0
-    grouped = is_multi_seed(config)
     num_updates = (start.trainer or make_train(config)).num_updates
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
@@ -217,13 +221,15 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
                        directory=run_dir or Path("."), config=params,
                        git_commit=info.get("git_commit"), resumed=resume is not None,
                        start_step=start.update, total_updates=num_updates)
-    pipeline = open_group(start.specs, run_info, seeds if grouped else None, config.health,
-                          is_main)
+    members = [(m.label.replace("-", " "), member_run_info(run_info, m, population))
+                for m in population.members]
+    pipeline = open_members(start.specs, run_info, members if grouped else None, config.health,
+                            is_main)
     status, session = "failed", None
     try:
         log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
             f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
-            f"{f'{len(seeds)} seeds {list(seeds)} vmapped, ' if grouped else ''}on "
+            f"{f'{len(seeds)} runs vmapped, ' if grouped else ''}on "
             f"{start.mesh.devices.size} {jax.default_backend()} device(s))...")
         began = time.monotonic()
         compiled = (compile_for_config(config, start.mesh, len(seeds)) if start.trainer is None
@@ -232,12 +238,13 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
                   else compiled.init(stack_seed_keys(seeds)))
         log(f"ready in {time.monotonic() - began:.1f}s")
         if grouped and run_dir is not None:
-            log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
-                f"shows the mean over the seeds (health flags: the minimum, 0 when any seed "
-                f"fails)")
+            log(f"{len(seeds)} runs, each in {run_dir}/<run>/ "
+                f"({', '.join(m.label for m in population.members)}); the console shows the "
+                f"mean over them (health flags: the minimum, 0 when any run fails)")
         session = _Session(config=config, trainer=compiled.trainer, chunk=compiled.chunk,
                            runner=runner, update=start.update, run_dir=run_dir, info=info,
-                           pipeline=pipeline, log=log, seeds=seeds, grouped=grouped,
+                           pipeline=pipeline, log=log, population=population,
+                           hparams=place_hparams(compiled, stacked_hparams(population)),
                            last_checkpoint=resume.checkpoint if resume else None)
         signals.armed = True
         result = session.run(signals)
@@ -277,8 +284,8 @@ class _Session:
     info: dict
     pipeline: object
     log: object
-    seeds: tuple
-    grouped: bool  # a seed group's layout (seed-<s>/ runs, stacked checkpoints)
+    population: Population
+    hparams: dict  # each traced hyperparameter as a (members,) device array
     last_checkpoint: Path | None = None
     checkpointed_update: int = dataclasses.field(init=False)
     checkpointed_at: float = dataclasses.field(init=False, default_factory=time.monotonic)
@@ -288,6 +295,16 @@ class _Session:
     def __post_init__(self):
         self.checkpointed_update = self.update
         self.batch = batch_size(self.config)
+
+    @property
+    def seeds(self) -> tuple:
+        """Each member's seed."""
+        return self.population.seeds
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the members are sub-runs (stacked checkpoints) rather than one plain run."""
+        return self.population.grouped
 
     def run(self, signals) -> RunResult:
         """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
@@ -318,7 +335,7 @@ class _Session:
     def _one_chunk(self):
         n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
         start = time.monotonic()
-        runner, metrics = self.chunk(self.runner, jnp.int32(n))
+        runner, metrics = self.chunk(self.runner, jnp.int32(n), self.hparams)
         host = jax.device_get(metrics)
         rows = [unstack_updates({k: v[s] for k, v in host.items()})[:n]
                 for s in range(len(self.seeds))]
@@ -344,7 +361,8 @@ class _Session:
         where = (f"last good checkpoint: {self.last_checkpoint} (update "
                  f"{self.checkpointed_update})" if self.last_checkpoint
                  else "no checkpoint was written yet")
-        which = f" of seed {self.seeds[seed_index]}" if self.grouped else ""
+        label = self.population.members[seed_index].label.replace("-", " ")
+        which = f" of {label}" if self.grouped else ""
         raise TrainingDivergedError(
             f"training diverged: {LOSS_KEY}{which} = {value} at update {step}; stopped without saving "
             f"the broken parameters; {where}")

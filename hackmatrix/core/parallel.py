@@ -69,6 +69,7 @@ class Compiled(NamedTuple):
     chunk: object  # chunk(runner, n) -> (runner, metrics); donates runner
     shapes: object  # RunnerState of ShapeDtypeStructs
     shardings: object  # RunnerState of NamedShardings
+    replicated: object  # the NamedSharding of the chunk's replicated inputs (n, hparams)
 
 
 def stack_seed_keys(seeds) -> jnp.ndarray:
@@ -81,7 +82,9 @@ def compile_trainer(trainer, mesh: Mesh, num_seeds: int = 1) -> Compiled:
     """Compile the chunk vmapped over a seed axis of `num_seeds` (1 for a one-seed run).
 
     `init(keys)` takes the stacked keys of `stack_seed_keys`; every runner leaf leads with the
-    seed axis and the envs (axis 1) stay split over the mesh. The chunk's metrics are
+    seed axis and the envs (axis 1) stay split over the mesh. `chunk(runner, n, hparams)` takes
+    each traced hyperparameter as a (num_seeds,) array (`hackmatrix.core.population`), so the
+    members of a sweep train with their own values; its metrics are
     {name: (num_seeds, chunk_size)}. Cached, so that running the same trainer again in one
     process (a resume, a test, a sweep) does not compile again.
     """
@@ -98,13 +101,27 @@ def compile_trainer(trainer, mesh: Mesh, num_seeds: int = 1) -> Compiled:
         runners = [one_init(key) for key in keys]
         return place(jax.device_get(jax.tree.map(lambda *x: jnp.stack(x), *runners)), shardings)
 
-    chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None)),
-                    in_shardings=(shardings, replicated), out_shardings=(shardings, replicated),
-                    donate_argnums=0)
+    chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None, 0)),
+                    in_shardings=(shardings, replicated, replicated),
+                    out_shardings=(shardings, replicated), donate_argnums=0)
     arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
                               shapes, shardings)
     n_shape = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
-    return Compiled(trainer, init, chunk.lower(arg_shapes, n_shape).compile(), shapes, shardings)
+    hparams = {name: jax.ShapeDtypeStruct((num_seeds,), jnp.float32, sharding=replicated)
+               for name, _ in trainer.hparams}
+    compiled = chunk.lower(arg_shapes, n_shape, hparams).compile()
+    return Compiled(trainer, init, compiled, shapes, shardings, replicated)
+
+
+def default_hparams(trainer, num_seeds: int = 1) -> dict:
+    """Return the trainer's config values of the traced hyperparameters, for `num_seeds` runs."""
+    return {name: np.full((num_seeds,), value, np.float32)
+            for name, value in trainer.hparams}
+
+
+def place_hparams(compiled: Compiled, hparams: dict) -> dict:
+    """Return the (members,) hyperparameter arrays as replicated device arrays for the chunk."""
+    return place(hparams, {name: compiled.replicated for name in hparams})
 
 
 def _cache_key(config):

@@ -106,7 +106,13 @@ def test_one_seed_checkpoint_does_not_resume_as_a_group(tmp_path, trainer):
 def test_real_game_group_trains_each_seed_like_its_own_run(tmp_path):
     """The real game, 2 seeds: one chunk runs (it once hung in the vmapped init) and each seed's
     init and metrics equal a one-seed run with that seed."""
-    from hackmatrix.core.parallel import compile_for_config, make_mesh, stack_seed_keys
+    from hackmatrix.core.parallel import (
+        compile_for_config,
+        default_hparams,
+        make_mesh,
+        place_hparams,
+        stack_seed_keys,
+    )
 
     config = load_config(None, ["env.num_envs=8", "ppo.num_steps=8", "ppo.total_timesteps=128",
                                 "network.hidden_sizes=[16]", "ppo.num_minibatches=2",
@@ -116,10 +122,12 @@ def test_real_game_group_trains_each_seed_like_its_own_run(tmp_path):
     single = jax.jit(group.trainer.init)(jax.random.PRNGKey(9))
     for got, want in zip(jax.tree.leaves(runner), jax.tree.leaves(single)):
         np.testing.assert_array_equal(np.asarray(got)[1], np.asarray(want))
-    runner, metrics = group.chunk(runner, np.int32(1))
+    runner, metrics = group.chunk(runner, np.int32(1),
+                                  place_hparams(group, default_hparams(group.trainer, 2)))
     loss = np.asarray(metrics["train/total_loss"])
     assert loss.shape == (2, 1) and np.isfinite(loss).all() and loss[0, 0] != loss[1, 0]
-    _, one_metrics = jax.jit(group.trainer.train_chunk)(single, np.int32(1))
+    _, one_metrics = jax.jit(group.trainer.train_chunk)(single, np.int32(1),
+                                                        dict(group.trainer.hparams))
     np.testing.assert_allclose(loss[1], np.asarray(one_metrics["train/total_loss"]), rtol=1e-5)
 
 

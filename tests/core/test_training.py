@@ -16,7 +16,13 @@ import pytest
 
 from hackmatrix.core import load_config
 from hackmatrix.core.loop import train
-from hackmatrix.core.parallel import compile_for_config, make_mesh, stack_seed_keys
+from hackmatrix.core.parallel import (
+    compile_for_config,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 from hackmatrix.core.resume import prepare_resume
 from hackmatrix.env.constants import PROGRAM_NAMES, REWARD_KEYS
 from hackmatrix.sinks.jsonl import read_jsonl
@@ -48,6 +54,10 @@ def config():
     return load_config(None, SMALL)
 
 
+def _hparams(compiled):
+    return place_hparams(compiled, default_hparams(compiled.trainer))
+
+
 @pytest.fixture(scope="module")
 def compiled(config, two_device_run):
     return compile_for_config(config, make_mesh())
@@ -55,7 +65,7 @@ def compiled(config, two_device_run):
 
 def test_one_chunk_yields_every_metric_finite(compiled):
     runner = compiled.init(stack_seed_keys([0]))
-    runner, stacked = compiled.chunk(runner, jnp.int32(2))
+    runner, stacked = compiled.chunk(runner, jnp.int32(2), _hparams(compiled))
     assert runner.update.tolist() == [2]  # one seed, on the seed axis
     metrics = {key: value[0] for key, value in stacked.items()}
     expected = {f"reward/{k}" for k in REWARD_KEYS} | {
@@ -130,7 +140,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(config, compiled, tmp_path
 def test_two_devices_match_one(config, compiled, two_device_run):
     proc, out = two_device_run
     runner = compiled.init(stack_seed_keys([config.run.seed]))
-    runner, metrics = compiled.chunk(runner, jnp.int32(2))
+    runner, metrics = compiled.chunk(runner, jnp.int32(2), _hparams(compiled))
     output, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, output
     info = json.loads(output.strip().splitlines()[-1])
