@@ -17,9 +17,6 @@ import contextlib
 import dataclasses
 import math
 import shutil
-import signal
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +27,7 @@ import numpy as np
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, to_dict
+from hackmatrix.core.evaluation import TrainingEval
 from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
@@ -47,6 +45,7 @@ from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
 from hackmatrix.core.run_lock import RunLock
 from hackmatrix.core.seed_axis import unstacked_shapes, with_seed_axis, without_seed_axis
 from hackmatrix.core.seed_group import member_run_info, open_members
+from hackmatrix.core.signals import Interrupted, Signals
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import unstack_updates
@@ -66,64 +65,16 @@ class RunResult:
     """How a training run ended."""
 
     run_dir: Path
-    status: str  # "finished", "interrupted" (SIGINT/SIGTERM) or "stopped" (metrics health)
+    # "finished", "interrupted" (SIGINT/SIGTERM), "stopped" (metrics health) or "early_stopped"
+    # (an eval stopping rule, see hackmatrix.core.evaluation; stop_reason says which)
+    status: str
     update: int  # updates completed
     checkpoint: Path | None  # the last checkpoint written
     params: object  # final params (host arrays; stacked on a leading seed axis for a seed group)
     seeds: tuple = ()  # the seeds trained (one for a plain run)
     signum: int | None = None  # the signal that interrupted the run
     sink_failures: tuple = ()  # one line per sink that failed during the run
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM before the training loop started (nothing to checkpoint yet)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class _Signals:
-    """SIGINT and SIGTERM -> a flag checked between chunks, once the loop is armed.
-
-    Before `arm` (compiling, opening sinks) a signal raises Interrupted at once. Armed, the first
-    signal asks for the orderly stop; later ones only say that it is under way, because aborting
-    then would lose the checkpoint or the sinks' last points (SIGKILL still aborts).
-    """
-
-    HANDLED = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.signum = None
-        self.armed = False
-        self._previous = {}
-
-    @property
-    def requested(self) -> bool:
-        """True once a signal asked the armed loop to stop."""
-        return self.signum is not None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._handle) for s in self.HANDLED}
-        return self
-
-    def _handle(self, signum, frame):
-        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        if not self.armed:
-            raise Interrupted(signum)
-        if self.requested:
-            print(f"\n{name}: shutdown already in progress (finishing the chunk, checkpointing, "
-                  "flushing every sink); please wait (SIGKILL aborts without saving)",
-                  file=sys.stderr, flush=True)
-            return
-        self.signum = signum
-        print(f"\n{name}: finishing the current chunk, then checkpointing and flushing every "
-              "sink", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
+    stop_reason: str | None = None  # why an early-stopped run stopped
 
 
 def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
@@ -151,7 +102,7 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
     host, update = ((None, 0) if resume is None
                     else _restore(resume, config, shapes, population.grouped))
     with contextlib.ExitStack() as stack:
-        signals = stack.enter_context(_Signals())
+        signals = stack.enter_context(Signals())
         if resume is not None and jax.process_index() == 0:
             # Locked before the compile, so a second `--resume` of a live run fails in seconds.
             stack.callback(RunLock(resume.run_dir).release)
@@ -225,7 +176,7 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
                 for m in population.members]
     pipeline = open_members(start.specs, run_info, members if grouped else None, config.health,
                             is_main)
-    status, session = "failed", None
+    status, session, evaluation = "failed", None, None
     try:
         log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
             f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
@@ -234,9 +185,13 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
         began = time.monotonic()
         compiled = (compile_for_config(config, start.mesh, len(seeds)) if start.trainer is None
                     else compile_trainer(start.trainer, start.mesh, len(seeds)))
+        compile_seconds = time.monotonic() - began
         runner = (place(start.host, compiled.shardings) if resume is not None
                   else compiled.init(stack_seed_keys(seeds)))
         log(f"ready in {time.monotonic() - began:.1f}s")
+        # Evaluation during training (hackmatrix.core.evaluation), called at chunk ends.
+        evaluation = TrainingEval(config, compiled.trainer, run_dir, population,
+                                  resume.header if resume else None, pipeline, log)
         if grouped and run_dir is not None:
             log(f"{len(seeds)} runs, each in {run_dir}/<run>/ "
                 f"({', '.join(m.label for m in population.members)}); the console shows the "
@@ -245,16 +200,21 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
                            runner=runner, update=start.update, run_dir=run_dir, info=info,
                            pipeline=pipeline, log=log, population=population,
                            hparams=place_hparams(compiled, stacked_hparams(population)),
+                           evaluation=evaluation,
                            last_checkpoint=resume.checkpoint if resume else None)
+        session.system.compile_seconds = compile_seconds
         signals.armed = True
         result = session.run(signals)
-        status = "finished" if result.status == "finished" else "interrupted"
+        status = "finished" if result.status in ("finished", "early_stopped") else "interrupted"
         if result.checkpoint is not None and is_main:
             pipeline.log_artifact(result.checkpoint)
+        evaluation.finish(result.checkpoint, result.params)
     except Interrupted:
         status = "interrupted"  # during the compile: the sinks record an interrupted run
         raise
     finally:
+        if evaluation is not None:
+            evaluation.close()
         pipeline.close(status)
         if session is not None and status != "failed" and run_dir is not None:
             log(describe_outputs(run_dir, start.specs, session.last_checkpoint, status, grouped))
@@ -286,6 +246,7 @@ class _Session:
     log: object
     population: Population
     hparams: dict  # each traced hyperparameter as a (members,) device array
+    evaluation: TrainingEval
     last_checkpoint: Path | None = None
     checkpointed_update: int = dataclasses.field(init=False)
     checkpointed_at: float = dataclasses.field(init=False, default_factory=time.monotonic)
@@ -317,6 +278,9 @@ class _Session:
             if self.pipeline.should_stop:
                 status = "stopped"
                 break
+            if self.evaluation.stop_reason:
+                status = "early_stopped"
+                break
             if self._checkpoint_due():
                 self.save()
         if self.checkpointed_update != self.update or self.last_checkpoint is None:
@@ -328,9 +292,13 @@ class _Session:
             self.log(f"stopped at update {self.update}: a health check failed "
                      f"{self.config.health.stop_patience} updates in a row "
                      f"(metrics.health.stop_when_unhealthy); checkpoint {self.last_checkpoint}")
+        elif status == "early_stopped":
+            self.log(f"stopped early at update {self.update}: {self.evaluation.stop_reason}; "
+                     f"checkpoint {self.last_checkpoint}")
         return RunResult(self.run_dir, status, self.update, self.last_checkpoint,
                          params if self.grouped else without_seed_axis(params), self.seeds,
-                         signals.signum if status == "interrupted" else None)
+                         signals.signum if status == "interrupted" else None,
+                         stop_reason=self.evaluation.stop_reason)
 
     def _one_chunk(self):
         n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
@@ -340,6 +308,11 @@ class _Session:
         rows = [unstack_updates({k: v[s] for k, v in host.items()})[:n]
                 for s in range(len(self.seeds))]
         seconds = time.monotonic() - start
+        # Evaluation hook: eval/* of each seed join the row of the chunk's last update.
+        evals = self.evaluation.at_chunk_end(self.update, self.update + n, runner,
+                                             self._header(self.update + n))
+        for seed_rows, point in zip(rows, evals, strict=True):
+            seed_rows[-1].update(point)
         # One host-side sample per chunk, after the transfer above: it adds no device sync.
         system = self.system.sample()
         for i in range(n):
@@ -387,15 +360,22 @@ class _Session:
         self.checkpointed_update, self.checkpointed_at = self.update, time.monotonic()
         if self.run_dir is None:
             return
+        # A one-seed run stores its runner without the seed axis (hackmatrix.core.seed_axis).
+        stored = host if self.grouped else without_seed_axis(host)
+        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, stored,
+                                         self._header(self.update),
+                                         self.config.checkpoint.keep_last)
+
+    def _header(self, update: int) -> dict:
+        """The checkpoint header of the runner state after `update` updates."""
         header = {
-            "update": self.update, "last_logged_step": self.pipeline.last_step,
-            "env_steps": self.update * self.batch, "run_id": self.info.get("run_id"),
+            "update": update, "last_logged_step": self.pipeline.last_step,
+            "env_steps": update * self.batch, "run_id": self.info.get("run_id"),
             "name": self.info.get("name"), "config": to_dict(self.config),
             "explicit": sorted(self.config.explicit),
             "autoscaled": [list(c) for c in self.config.autoscaled],
+            "eval": self.evaluation.state(),
         }
         if self.grouped:
             header["seeds"] = list(self.seeds)
-        stored = host if self.grouped else without_seed_axis(host)
-        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, stored, header,
-                                         self.config.checkpoint.keep_last)
+        return header

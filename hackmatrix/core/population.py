@@ -39,10 +39,15 @@ class Population:
         return tuple(member.seed for member in self.members)
 
 
+def seed_label(seed: int) -> str:
+    """Return the label of the member of a seed group that trains `seed`."""
+    return f"seed-{seed}"
+
+
 def seed_population(config) -> Population:
     """Return the population of a training config: one member per seed of `run.seeds`."""
     hparams = hparams_of(config)
-    members = tuple(Member(f"seed-{seed}", seed, hparams) for seed in seed_list(config))
+    members = tuple(Member(seed_label(seed), seed, hparams) for seed in seed_list(config))
     return Population(members, grouped=is_multi_seed(config))
 
 

@@ -11,12 +11,17 @@ import numpy as np
 
 def without_seed_axis(tree):
     """Return a host pytree with the length-1 seed axis dropped (what a one-seed run stores)."""
-    return jax.tree.map(lambda x: np.asarray(x)[0], tree)
+    return member_of(tree, 0)
 
 
 def with_seed_axis(tree):
     """Return a host pytree with a length-1 seed axis added (a stored one-seed runner, loaded)."""
     return jax.tree.map(lambda x: np.asarray(x)[None], tree)
+
+
+def member_of(tree, index: int):
+    """Return member `index` of a host pytree stacked on the seed axis (the axis dropped)."""
+    return jax.tree.map(lambda x: np.asarray(x)[index], tree)
 
 
 def unstacked_shapes(shapes):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hackmatrix.core.population import seed_label
 from hackmatrix.metrics import MetricsPipeline
 from hackmatrix.metrics.health import HEALTH_PREFIX
 from hackmatrix.metrics.pipeline import report_to_stderr
@@ -28,7 +29,7 @@ CONSOLE = "console"
 
 def seed_dir(run_dir, seed: int) -> Path:
     """Return the sub-directory of one seed's sink files in a multi-seed run directory."""
-    return Path(run_dir) / f"seed-{seed}"
+    return Path(run_dir) / seed_label(seed)
 
 
 def seed_run_info(group: RunInfo, seed: int) -> RunInfo:
@@ -93,6 +94,14 @@ class GroupPipeline:
         """Hand a checkpoint (of every seed) to every seed's sinks."""
         for pipeline in self.pipelines:
             pipeline.log_artifact(path)
+
+    def log_video(self, key: str, path, step: int, seed_index: int = 0) -> None:
+        """Hand an animated GIF of one seed (index into the seeds) to that seed's sinks."""
+        self.pipelines[seed_index].log_video(key, path, step)
+
+    def log_export(self, path, name: str, seed_index: int = 0) -> None:
+        """Hand one seed's exported policy directory to that seed's sinks."""
+        self.pipelines[seed_index].log_export(path, name)
 
     def flush(self) -> bool:
         """Wait until every sink has delivered and flushed all points so far; False on timeout."""

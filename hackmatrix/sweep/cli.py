@@ -1,8 +1,10 @@
 """`hackmatrix sweep`: train a grid, random or Optuna sweep of PPO hyperparameters in one program.
 
 The sweep is the `sweep:` section of the config file, or of the file given with --sweep (a YAML
-file whose top level holds `sweep:`). Exit status: 0 finished, 2 an error (bad config or sweep
-spec, found before anything compiles), 130/143 interrupted by SIGINT/SIGTERM.
+file whose top level holds `sweep:`). Exit status as `hackmatrix train`'s, of the last batch
+trained: 0 finished (or stopped early by an eval rule), 1 stopped by a health check, 2 an error
+(bad config or sweep spec, found before anything compiles), 3 a sink failed, 130/143 interrupted
+by SIGINT/SIGTERM.
 """
 
 import argparse
@@ -51,8 +53,8 @@ def read_sweep_section(config_path, sweep_path):
 def run(args) -> int:
     """Run `hackmatrix sweep`; returns the exit status."""
     from hackmatrix.core.config import load_config
-    from hackmatrix.core.loop import Interrupted
-    from hackmatrix.core.train_cli import _set_up_jax
+    from hackmatrix.core.signals import Interrupted
+    from hackmatrix.core.train_cli import _set_up_jax, exit_status
     from hackmatrix.sweep.run import run_sweep
     from hackmatrix.sweep.spec import parse_sweep
 
@@ -71,4 +73,4 @@ def run(args) -> int:
         print(f"\n{signal.Signals(stop.signum).name} before training started",
               file=sys.stderr)
         return 128 + stop.signum
-    return 0 if result.status == "finished" else 130
+    return exit_status(result.batch, base.run.sinks_failure)

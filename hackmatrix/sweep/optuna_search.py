@@ -8,7 +8,14 @@ import uuid
 from hackmatrix.errors import ConfigError
 from hackmatrix.sweep.points import point_config
 from hackmatrix.sweep.ranking import interval
-from hackmatrix.sweep.run import finish, new_sweep_dir, read_scores, train_batch, write_sweep_json
+from hackmatrix.sweep.run import (
+    COMPLETE,
+    finish,
+    new_sweep_dir,
+    read_scores,
+    train_batch,
+    write_sweep_json,
+)
 
 
 def _optuna():
@@ -29,8 +36,8 @@ def run_optuna(base, spec, seeds, keys, train_fn, log):
         sampler=optuna.samplers.TPESampler(seed=spec.seed))
     sweep_dir = new_sweep_dir(base)
     group_id = uuid.uuid4().hex
-    points, configs, scores, status = [], {}, {}, "finished"
-    while len(points) < spec.points and status == "finished":
+    points, configs, scores, result = [], {}, {}, None
+    while len(points) < spec.points and (result is None or result.status in COMPLETE):
         trials = [study.ask() for _ in range(min(spec.batch, spec.points - len(points)))]
         batch = {}
         for trial in trials:
@@ -41,7 +48,6 @@ def run_optuna(base, spec, seeds, keys, train_fn, log):
         log(f"optuna: training trials {min(batch)}..{max(batch)} ({len(batch)} points x "
             f"{len(seeds)} seeds in one program)")
         result = train_batch(base, sweep_dir, batch, seeds, group_id, train_fn, log)
-        status = result.status
         got = read_scores(result.run_dir, batch, seeds, spec.score)
         for trial, index in zip(trials, batch, strict=True):
             mean = interval(got[index])[0]
@@ -51,4 +57,4 @@ def run_optuna(base, spec, seeds, keys, train_fn, log):
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
         scores.update(got)
     write_sweep_json(sweep_dir, spec, points)
-    return finish(sweep_dir, spec, keys, points, configs, scores, status, log)
+    return finish(sweep_dir, spec, keys, points, configs, scores, result, log)

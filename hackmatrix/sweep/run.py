@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hackmatrix.core.checkpoint import write_atomic
 from hackmatrix.core.config import flat_dict, replace, seed_list
-from hackmatrix.core.population import Member, Population
+from hackmatrix.core.population import Member, Population, seed_label
 from hackmatrix.core.update import hparams_of
 from hackmatrix.sinks.jsonl import read_jsonl
 from hackmatrix.sweep.outputs import write_outputs
@@ -24,6 +24,9 @@ from hackmatrix.sweep.ranking import member_score, point_result, rank
 
 BATCH_NAME = "batch"
 JSONL = "jsonl"
+# A batch that ended either way trained every run to its end (an eval rule stops a batch only
+# once every run in it met one), so the sweep goes on.
+COMPLETE = ("finished", "early_stopped")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +37,7 @@ class SweepResult:
     ranked: list  # of PointResult, best first
     table: str
     status: str  # "finished", or how the batch that stopped it ended
+    batch: object  # the RunResult of the last batch trained (the exit status comes from it)
 
 
 def new_sweep_dir(config) -> Path:
@@ -58,7 +62,7 @@ def with_jsonl(sinks: tuple) -> tuple:
 
 def member_label(index: int, seed: int) -> str:
     """Return the sub-run name of point `index` with `seed`."""
-    return f"p{index:03d}-seed-{seed}"
+    return f"p{index:03d}-{seed_label(seed)}"
 
 
 def batch_population(configs: dict, seeds, group: str, group_id: str) -> Population:
@@ -111,7 +115,7 @@ def run_sweep(base, spec, *, train_fn=None, log=print, ask_tell=None) -> SweepRe
     log(f"sweep {sweep_dir}: {len(points)} points x {len(seeds)} seeds in one program")
     result = train_batch(base, sweep_dir, configs, seeds, uuid.uuid4().hex, train_fn, log)
     scores = read_scores(result.run_dir, configs, seeds, spec.score)
-    return finish(sweep_dir, spec, keys, points, configs, scores, result.status, log)
+    return finish(sweep_dir, spec, keys, points, configs, scores, result, log)
 
 
 def check_ranges(base, spec) -> None:
@@ -121,8 +125,11 @@ def check_ranges(base, spec) -> None:
             point_config(base, {dimension.key: end})
 
 
-def finish(sweep_dir, spec, keys, points, configs, scores, status, log) -> SweepResult:
-    """Rank the scored points, write the sweep's outputs and print the table."""
+def finish(sweep_dir, spec, keys, points, configs, scores, batch, log) -> SweepResult:
+    """Rank the scored points, write the sweep's outputs and print the table.
+
+    `batch` is the RunResult of the last batch trained.
+    """
     results = [point_result(i, points[i], scores[i]) for i in scores]
     ranked = rank(results, spec.score.mode)
     best = configs[ranked[0].index]
@@ -131,7 +138,8 @@ def finish(sweep_dir, spec, keys, points, configs, scores, status, log) -> Sweep
     log(table)
     log(f"sweep directory: {sweep_dir}  (summary.md, ranking.json, best.yaml; "
         f"tensorboard --logdir {sweep_dir})")
-    return SweepResult(sweep_dir, ranked, table, status)
+    status = "finished" if batch.status in COMPLETE else batch.status
+    return SweepResult(sweep_dir, ranked, table, status, batch)
 
 
 def write_sweep_json(sweep_dir: Path, spec, points) -> None:
