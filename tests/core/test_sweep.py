@@ -1,5 +1,6 @@
 """Sweeps: each point of a batch trains as a one-point run with its values (probe env, real game),
-and the sweep writes its ranked table, ranking.json and a best.yaml that loads as a config."""
+the sweep writes its ranked table, ranking.json and a best.yaml that loads as a config, Optuna
+asks and tells in batches, and `hackmatrix sweep` runs it all from the command line."""
 
 import functools
 import json
@@ -9,14 +10,19 @@ import numpy as np
 import pytest
 from conftest import LOOP_BASE, ProbeEnv, probe_train_reduce
 
+from hackmatrix.cli import main
 from hackmatrix.core import load_config, make_train
 from hackmatrix.core.loop import train
 from hackmatrix.core.parallel import compile_for_config, make_mesh, place_hparams, stack_seed_keys
 from hackmatrix.core.population import seed_population, stacked_hparams
+from hackmatrix.sweep.optuna_search import run_optuna
 from hackmatrix.sweep.points import point_config
 from hackmatrix.sweep.run import batch_population, run_sweep
 from hackmatrix.sweep.spec import parse_sweep
 
+# The real game's smallest program here: two points of it compile once for the module.
+REAL = ["env.num_envs=8", "ppo.num_steps=8", "ppo.total_timesteps=128",
+        "network.hidden_sizes=[16]", "ppo.num_minibatches=2", "run.updates_per_chunk=1"]
 SPEC = {"method": "grid", "seeds": 2, "score": {"metric": "train/mean_reward", "last": 2},
         "params": {"ppo.learning_rate": [3e-3, 3e-4], "ppo.ent_coef": [0.0, 0.05]}}
 
@@ -62,12 +68,11 @@ def test_a_seed_group_is_the_population_of_its_seeds():
     np.testing.assert_allclose(stacked_hparams(population)["ent_coef"], [0.02, 0.02])
 
 
-@pytest.mark.timeout(600)
+# Two compiles of the real game: over 600 s on the shared 2-core machine under load.
+@pytest.mark.timeout(1200)
 def test_real_game_points_equal_one_point_runs():
     """The real game: two points in one program, each equal to its one-point program."""
-    base = load_config(None, ["env.num_envs=8", "ppo.num_steps=8", "ppo.total_timesteps=128",
-                              "network.hidden_sizes=[16]", "ppo.num_minibatches=2",
-                              "run.updates_per_chunk=1"])
+    base = load_config(None, REAL)
     points = [{"ppo.ent_coef": 0.0, "ppo.clip_eps": 0.1}, {"ppo.ent_coef": 0.1,
                                                           "ppo.clip_eps": 0.3}]
     configs = {i: point_config(base, p) for i, p in enumerate(points)}
@@ -86,3 +91,57 @@ def test_real_game_points_equal_one_point_runs():
                                        np.asarray(single[key])[0], rtol=1e-5, atol=1e-6,
                                        err_msg=key)
     assert jax.tree.leaves(metrics)[0].shape[0] == 2
+
+
+def test_optuna_asks_and_tells_in_batches_within_the_ranges(tmp_path, trainer):
+    base = load_config(None, LOOP_BASE + [f"run.runs_dir={tmp_path}"])
+    spec = parse_sweep({"method": "optuna", "points": 3, "batch": 2, "seed": 4,
+                        "score": {"metric": "train/mean_reward", "last": 2},
+                        "params": {"ppo.learning_rate": {"low": 1e-4, "high": 1e-2, "log": True},
+                                   "ppo.ent_coef": {"low": 0.0, "high": 0.1}}})
+    result = run_sweep(base, spec, train_fn=functools.partial(train, trainer=trainer),
+                       log=lambda *a: None, ask_tell=run_optuna)
+    assert result.status == "finished"
+    # 3 trials asked 2 at a time: a batch of 2 points, then one of the last point.
+    assert sorted(p.name for p in result.sweep_dir.glob("batch-*")) == ["batch-001", "batch-002"]
+    assert (result.sweep_dir / "batch-002" / "p002-seed-0" / "metrics.jsonl").is_file()
+    points = json.loads((result.sweep_dir / "sweep.json").read_text())["points"]
+    assert len(points) == 3
+    for values in points:
+        assert 1e-4 <= values["ppo.learning_rate"] <= 1e-2
+        assert 0.0 <= values["ppo.ent_coef"] <= 0.1
+    assert sorted(p.index for p in result.ranked) == [0, 1, 2]
+    assert all(np.isfinite(p.mean) for p in result.ranked)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("ppo:\n  ent_coef: 0.1\n", "has no top-level 'sweep:' section"),
+    ("sweep:\n  method: grid\n  params:\n    env.num_envs: [8, 16]\n", "changes array shapes"),
+])
+def test_the_sweep_command_refuses_a_bad_sweep_before_compiling(text, message, tmp_path,
+                                                                monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(text)
+    assert main(["sweep", "--sweep", str(path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.timeout(600)
+def test_the_sweep_command_trains_every_point_and_ranks_them(tmp_path, monkeypatch, capsys):
+    """`hackmatrix sweep` on the real game (the program of the test above: two runs)."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "sweep.yaml"
+    path.write_text("sweep:\n  method: grid\n  score: {metric: train/mean_reward, last: 2}\n"
+                    "  params:\n    ppo.ent_coef: [0.0, 0.1]\n")
+    assert main(["sweep", "--sweep", str(path), *REAL, "sinks=[jsonl]"]) == 0
+    sweep_dir = tmp_path / "runs" / "ppo-sweep-001"
+    ranking = json.loads((sweep_dir / "ranking.json").read_text())["points"]
+    assert sorted(p["values"]["ppo.ent_coef"] for p in ranking) == [0.0, 0.1]
+    for label in ("p000-seed-0", "p001-seed-0"):
+        rows = [json.loads(line) for line in
+                (sweep_dir / "batch-001" / label / "metrics.jsonl").open()]
+        assert [r["step"] for r in rows] == [1, 2]
+    assert "| rank | point |" in capsys.readouterr().out
+    assert load_config(sweep_dir / "best.yaml", []).env.num_envs == 8

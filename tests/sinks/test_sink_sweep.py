@@ -5,13 +5,13 @@ one directory per point with its HParams, JSONL per point."""
 from mlflow.tracking import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
-from wandb_records import read_offline_runs
 
 from hackmatrix.core.population import Member, Population
 from hackmatrix.core.seed_group import member_run_info, open_members
 from hackmatrix.metrics.health import HealthConfig
 from hackmatrix.sinks import RunInfo, validate_sink_specs
 from hackmatrix.sinks.jsonl import read_jsonl
+from hackmatrix.sinks.wandb_log import read_run_logs
 
 ENT_COEFS = (0.003, 0.03)
 LABELS = ("p000-seed-0", "p001-seed-0")
@@ -56,7 +56,7 @@ def test_mlflow_one_sweep_parent_with_a_child_per_point(tmp_path):
 def test_wandb_runs_grouped_by_the_sweep_with_their_values(tmp_path):
     root = _log(["wandb"], tmp_path)
     for label, ent in zip(LABELS, ENT_COEFS, strict=True):
-        (run,) = read_offline_runs(root / label)
+        (run,) = read_run_logs(root / label)
         assert run["group"] == "ppo-sweep-001"
         assert run["config"]["ppo.ent_coef"] == ent
 
