@@ -1,16 +1,18 @@
 """The host loop: compile, run chunks, publish metrics, checkpoint, handle Ctrl-C and divergence.
 
 One device->host transfer per chunk carries the (chunk_size,) metric rows; the loop publishes one
-point per update, checkpoints at chunk ends (every N updates / M minutes, and at the end), and on
-Ctrl-C or SIGTERM finishes the chunk in flight, checkpoints, closes every sink and returns normally
-(status "interrupted", with the signal). Every sink has delivered and flushed every point up to a
+point per update, evaluates at chunk ends when due (`hackmatrix.core.evaluation`), checkpoints at
+chunk ends (every N updates / M minutes, and at the end), and on Ctrl-C or SIGTERM
+(`hackmatrix.core.signals`) finishes the chunk in flight, checkpoints, closes every sink and
+returns normally (status "interrupted", with the signal). Every sink has delivered and flushed every point up to a
 checkpoint before that checkpoint is written, so a run killed at any moment resumes with no point
 missing in any sink. The run directory is locked (`hackmatrix.core.run_lock`) while training.
 
 Every run carries a seed axis (`hackmatrix.core.seed_axis`; length 1 for a one-seed run): the
 chunk is vmapped over the seeds and compiled once. A seed group (`run.seeds`) stores its stacked
 runner in the checkpoints and each seed logs to its own sinks (see `hackmatrix.core.seed_group`);
-a one-seed run stores and logs as a plain run. A NaN loss in any seed stops the whole group.
+a one-seed run stores and logs as a plain run. A sweep's points x seeds are the same axis (a
+`hackmatrix.core.population.Population`). A NaN loss in any member stops the whole group.
 """
 
 import contextlib
