@@ -143,5 +143,6 @@ def test_the_sweep_command_trains_every_point_and_ranks_them(tmp_path, monkeypat
         rows = [json.loads(line) for line in
                 (sweep_dir / "batch-001" / label / "metrics.jsonl").open()]
         assert [r["step"] for r in rows] == [1, 2]
-    assert "| rank | point |" in capsys.readouterr().out
+    assert f"sweep directory: runs/{sweep_dir.name}" in capsys.readouterr().out
+    assert "| rank | point |" in (sweep_dir / "summary.md").read_text()
     assert load_config(sweep_dir / "best.yaml", []).env.num_envs == 8
