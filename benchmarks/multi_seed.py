@@ -19,9 +19,10 @@ import jax.numpy as jnp
 from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config
 from hackmatrix.core.parallel import (
-    compile_multi_seed,
     compile_trainer,
+    default_hparams,
     make_mesh,
+    place_hparams,
     stack_seed_keys,
 )
 from hackmatrix.core.train import make_train
@@ -31,7 +32,8 @@ def timed_training(compiled, key, updates):
     """Return seconds of init + `updates` updates (one chunk) of a compiled trainer."""
     start = time.perf_counter()
     runner = compiled.init(key)
-    runner, metrics = compiled.chunk(runner, jnp.int32(updates))
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer, len(key)))
+    runner, metrics = compiled.chunk(runner, jnp.int32(updates), hparams)
     jax.block_until_ready((runner, metrics))
     return time.perf_counter() - start
 
@@ -61,11 +63,11 @@ def main():
         # A fresh trainer per seed: each separate run compiles its own program.
         compiled = compile_trainer(make_train(config), mesh)
         compile_s += time.perf_counter() - start
-        run_s += timed_training(compiled, jax.random.PRNGKey(seed), args.updates)
+        run_s += timed_training(compiled, stack_seed_keys([seed]), args.updates)
         print(f"  separate run, seed {seed}: done ({compile_s:.1f}s compile, {run_s:.1f}s "
               f"training so far)", flush=True)
     start = time.perf_counter()
-    group = compile_multi_seed(make_train(config), mesh, len(seeds))
+    group = compile_trainer(make_train(config), mesh, len(seeds))
     group_compile_s = time.perf_counter() - start
     group_run_s = timed_training(group, stack_seed_keys(seeds), args.updates)
 

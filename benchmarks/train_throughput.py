@@ -35,8 +35,15 @@ from hackmatrix.core import distribution, losses
 from hackmatrix.core.autoscale import auto_scale_for_batch_size
 from hackmatrix.core.config import batch_size, load_config, minibatch_size
 from hackmatrix.core.gae import compute_gae
-from hackmatrix.core.parallel import compile_for_config, make_mesh
+from hackmatrix.core.parallel import (
+    compile_for_config,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 from hackmatrix.core.rollout import Transition, collect, final_values
+from hackmatrix.core.seed_axis import without_seed_axis
 from hackmatrix.core.train import default_env
 from hackmatrix.core.update import learning_rate_at, make_learner
 from hackmatrix.env.constants import NUM_ACTIONS, REWARD_KEYS
@@ -112,7 +119,7 @@ def host_metrics(info, actions, stats):
 
 def _start(compiled):
     """Host copies of a fresh runner's pieces."""
-    runner = jax.device_get(compiled.init(jax.random.PRNGKey(1)))
+    runner = without_seed_axis(jax.device_get(compiled.init(stack_seed_keys([1]))))
     return (runner.params, runner.opt_state, runner.env_state, runner.obs, runner.mask,
             runner.key)
 
@@ -218,19 +225,20 @@ def measure(num_envs, num_steps, updates, baseline, network="mlp"):
     start = time.perf_counter()
     compiled = compile_for_config(config, make_mesh())
     compile_s = time.perf_counter() - start
-    runner = compiled.init(jax.random.PRNGKey(0))
+    runner = compiled.init(stack_seed_keys([0]))
     n = jnp.int32(updates)
-    runner, _ = compiled.chunk(runner, n)  # warm-up (also fills the caches)
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer))
+    runner, _ = compiled.chunk(runner, n, hparams)  # warm-up (also fills the caches)
     jax.block_until_ready(runner)
     start = time.perf_counter()
-    runner, metrics = compiled.chunk(runner, n)
+    runner, metrics = compiled.chunk(runner, n, hparams)
     jax.device_get(metrics)
     chunk_s = (time.perf_counter() - start) / updates
     steps = batch_size(config)
 
     trainer = compiled.trainer
     apply_fn = trainer.network.apply
-    host = jax.device_get(runner)
+    host = without_seed_axis(jax.device_get(runner))
     policy_rollout = jax.jit(lambda p, s, o, m, k: collect(env, env_params, apply_fn, p, s, o, m,
                                                            k, num_steps))
     (carry, traj, info), rollout_s = timed(policy_rollout, host.params, host.env_state, host.obs,

@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "watch": "hackmatrix.analysis.watch_cli",
     "report": "hackmatrix.analysis.report_cli",
     "export": "hackmatrix.analysis.export_cli",
+    "sweep": "hackmatrix.sweep.cli",
 }
 
 

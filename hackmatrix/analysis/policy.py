@@ -109,6 +109,7 @@ def best_checkpoint(run_dir, seed_index: int = 0) -> tuple:
     that seed, so the index within the file is 0.
     """
     from hackmatrix.core.evaluation import best_name
+    from hackmatrix.core.population import seed_label
     from hackmatrix.core.run_dir import CHECKPOINT_DIR, read_run_info
 
     run_dir = Path(run_dir)
@@ -119,7 +120,8 @@ def best_checkpoint(run_dir, seed_index: int = 0) -> tuple:
     if seeds is not None and not 0 <= seed_index < len(seeds):
         raise ConfigError(f"--seed-index {seed_index}: run '{run_dir}' has the seeds {seeds}; "
                           f"allowed: 0 to {len(seeds) - 1}")
-    path = run_dir / CHECKPOINT_DIR / best_name(None if seeds is None else seeds[seed_index])
+    label = None if seeds is None else seed_label(seeds[seed_index])
+    path = run_dir / CHECKPOINT_DIR / best_name(label)
     if not path.is_file():
         raise CheckpointError(f"'{path}' does not exist: the run kept no best checkpoint; train "
                               f"with eval.every_updates=N to evaluate during training")

@@ -136,6 +136,8 @@ SECTIONS = {
     "curriculum": ("curriculum", Curriculum),
     "eval": ("evaluation", EvalConfig), "metrics.health": ("health", HealthConfig),
 }
+# The config file's section that describes a sweep; training ignores it.
+SWEEP_SECTION = "sweep"
 ACTIVATIONS = ("tanh", "relu")
 NETWORK_KINDS = ("mlp", "grid", "ego")
 
@@ -317,6 +319,8 @@ def flatten(mapping: dict, valid: list) -> dict:
                 raise _unknown(key, valid)
 
     for section, body in mapping.items():
+        if section == SWEEP_SECTION:
+            continue  # read by `hackmatrix sweep` (hackmatrix.sweep.spec), not part of a run
         if section == "sinks":
             flat["sinks"] = body
         elif any(s == section or s.startswith(f"{section}.") for s in SECTIONS):

@@ -3,8 +3,8 @@
 A GIF shows greedy eval game 0 (`hackmatrix watch RUN --seed <eval.seed> --episode 0` replays it),
 drawn on the host by one background thread (the reference engine steps the game, only the small
 policy network runs in JAX), so training goes on while it renders. Files go to the run directory
-(a multi-seed run: each seed's seed-<s>/): episodes/update_N.gif, exports/final/, exports/best/;
-each is then handed to that seed's sinks.
+(a group's member: its own <label>/, e.g. seed-<s>/): episodes/update_N.gif, exports/final/,
+exports/best/; each is then handed to that member's sinks.
 """
 
 import concurrent.futures
@@ -19,7 +19,7 @@ from hackmatrix.analysis.export import export_policy
 from hackmatrix.analysis.policy import GREEDY, Policy
 from hackmatrix.analysis.watch import finished_frames, live_frames
 from hackmatrix.core import checkpoint as ckpt
-from hackmatrix.core.seed_group import seed_dir
+from hackmatrix.core.seed_axis import member_of
 
 EPISODES_DIR = "episodes"
 EXPORTS_DIR = "exports"
@@ -38,27 +38,27 @@ def render_episode_gif(policy, path, eval_seed: int, max_steps: int, title: str)
 
 
 class EvalOutputs:
-    """Writes the GIFs (in the background) and the exports of one run's seeds."""
+    """Writes the GIFs (in the background) and the exports of one run's members."""
 
-    def __init__(self, config, network, run_dir, seeds, pipeline):
+    def __init__(self, config, network, run_dir, population, pipeline):
         self.config, self.network, self.pipeline = config, network, pipeline
-        self.run_dir, self.seeds = run_dir, seeds
+        self.run_dir, self.population = run_dir, population
         self._executor = None
         self._pending = []
 
     def sinks_dir(self, index: int) -> Path:
-        """Where seed `index` keeps its files (the run directory for a one-seed run)."""
-        if self.seeds is None:
+        """Where member `index` keeps its files (the run directory for a plain run)."""
+        if not self.population.grouped:
             return Path(self.run_dir)
-        return seed_dir(self.run_dir, self.seeds[index])
+        return Path(self.run_dir) / self.population.members[index].label
 
     def _policy(self, index: int, params, header: dict, source) -> Policy:
         return Policy(network=self.network, params=params, config=self.config, header=header,
                       checkpoint=Path(source),
-                      seed=None if self.seeds is None else self.seeds[index])
+                      seed=self.population.seeds[index] if self.population.grouped else None)
 
     def render_gifs(self, params, update: int) -> None:
-        """Start rendering one GIF per seed of the policy at `update` (returns at once)."""
+        """Start rendering one GIF per member of the policy at `update` (returns at once)."""
         if self.run_dir is None:
             return
         if self._executor is None:
@@ -66,9 +66,8 @@ class EvalOutputs:
                 1, thread_name_prefix="hackmatrix-gif")
         host = jax.tree.map(np.asarray, jax.device_get(params))
         settings = self.config.evaluation
-        for i in range(1 if self.seeds is None else len(self.seeds)):
-            one = host if self.seeds is None else jax.tree.map(lambda x, i=i: x[i], host)
-            policy = self._policy(i, one, {"update": update}, self.run_dir)
+        for i in range(len(self.population.members)):
+            policy = self._policy(i, member_of(host, i), {"update": update}, self.run_dir)
             title = f"update {update}   eval seed {settings.seed} game 0   greedy"
             self._pending.append(self._executor.submit(
                 self._render_and_log, i, policy, gif_path(self.sinks_dir(i), update), update,
@@ -90,7 +89,7 @@ class EvalOutputs:
                       file=sys.stderr, flush=True)
 
     def export(self, index: int, name: str, params, source: Path, header=None) -> Path:
-        """Export seed `index`'s params as exports/<name>/ and hand the directory to its sinks."""
+        """Export member `index`'s params as exports/<name>/ and hand them to its sinks."""
         header = header if header is not None else ckpt.read_header(source)[0]
         out = self.sinks_dir(index) / EXPORTS_DIR / name
         export_policy(self._policy(index, params, header, source), out)

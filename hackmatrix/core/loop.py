@@ -1,25 +1,24 @@
 """The host loop: compile, run chunks, publish metrics, checkpoint, handle Ctrl-C and divergence.
 
 One device->host transfer per chunk carries the (chunk_size,) metric rows; the loop publishes one
-point per update, checkpoints at chunk ends (every N updates / M minutes, and at the end), and on
-Ctrl-C or SIGTERM finishes the chunk in flight, checkpoints, closes every sink and returns normally
-(status "interrupted", with the signal). Every sink has delivered and flushed every point up to a
+point per update, evaluates at chunk ends when due (`hackmatrix.core.evaluation`), checkpoints at
+chunk ends (every N updates / M minutes, and at the end), and on Ctrl-C or SIGTERM
+(`hackmatrix.core.signals`) finishes the chunk in flight, checkpoints, closes every sink and
+returns normally (status "interrupted", with the signal). Every sink has delivered and flushed every point up to a
 checkpoint before that checkpoint is written, so a run killed at any moment resumes with no point
 missing in any sink. The run directory is locked (`hackmatrix.core.run_lock`) while training.
 
-A multi-seed run (`run.seeds`) trains every seed in one program (init and chunk vmapped over the
-seeds, compiled once): the runner and the checkpoints hold all seeds stacked on a leading axis,
-and each seed logs to its own sinks (see `hackmatrix.core.seed_group`). A NaN loss in any seed
-stops the whole group, as it does a one-seed run.
+Every run carries a seed axis (`hackmatrix.core.seed_axis`; length 1 for a one-seed run): the
+chunk is vmapped over the seeds and compiled once. A seed group (`run.seeds`) stores its stacked
+runner in the checkpoints and each seed logs to its own sinks (see `hackmatrix.core.seed_group`);
+a one-seed run stores and logs as a plain run. A sweep's points x seeds are the same axis (a
+`hackmatrix.core.population.Population`). A NaN loss in any member stops the whole group.
 """
 
 import contextlib
 import dataclasses
 import math
 import shutil
-import signal
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -29,24 +28,26 @@ import numpy as np
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
-from hackmatrix.core.config import batch_size, flat_dict, is_multi_seed, seed_list, to_dict
+from hackmatrix.core.config import batch_size, flat_dict, to_dict
 from hackmatrix.core.evaluation import TrainingEval
 from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
     check_divisible,
     compile_for_config,
-    compile_multi_seed,
-    compile_multi_seed_for_config,
     compile_trainer,
     make_mesh,
     place,
+    place_hparams,
     stack_seed_keys,
 )
+from hackmatrix.core.population import Population, seed_population, stacked_hparams
 from hackmatrix.core.resume import ResumePoint, config_differences
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, create_run_dir
 from hackmatrix.core.run_lock import RunLock
-from hackmatrix.core.seed_group import open_group
+from hackmatrix.core.seed_axis import unstacked_shapes, with_seed_axis, without_seed_axis
+from hackmatrix.core.seed_group import member_run_info, open_members
+from hackmatrix.core.signals import Interrupted, Signals
 from hackmatrix.core.train import make_train
 from hackmatrix.errors import CheckpointError, HackmatrixError
 from hackmatrix.metrics import unstack_updates
@@ -71,74 +72,23 @@ class RunResult:
     status: str
     update: int  # updates completed
     checkpoint: Path | None  # the last checkpoint written
-    params: object  # final params (host arrays; stacked on a leading seed axis when multi-seed)
+    params: object  # final params (host arrays; stacked on a leading seed axis for a seed group)
     seeds: tuple = ()  # the seeds trained (one for a plain run)
     signum: int | None = None  # the signal that interrupted the run
     sink_failures: tuple = ()  # one line per sink that failed during the run
     stop_reason: str | None = None  # why an early-stopped run stopped
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM before the training loop started (nothing to checkpoint yet)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class _Signals:
-    """SIGINT and SIGTERM -> a flag checked between chunks, once the loop is armed.
-
-    Before `arm` (compiling, opening sinks) a signal raises Interrupted at once. Armed, the first
-    signal asks for the orderly stop; later ones only say that it is under way, because aborting
-    then would lose the checkpoint or the sinks' last points (SIGKILL still aborts).
-    """
-
-    HANDLED = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.signum = None
-        self.armed = False
-        self._previous = {}
-
-    @property
-    def requested(self) -> bool:
-        """True once a signal asked the armed loop to stop."""
-        return self.signum is not None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._handle) for s in self.HANDLED}
-        return self
-
-    def _handle(self, signum, frame):
-        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        if not self.armed:
-            raise Interrupted(signum)
-        if self.requested:
-            print(f"\n{name}: shutdown already in progress (finishing the chunk, checkpointing, "
-                  "flushing every sink); please wait (SIGKILL aborts without saving)",
-                  file=sys.stderr, flush=True)
-            return
-        self.signum = signum
-        print(f"\n{name}: finishing the current chunk, then checkpointing and flushing every "
-              "sink", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
-
-
 def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
-          trainer=None) -> RunResult:
+          trainer=None, population: Population | None = None) -> RunResult:
     """Run (or continue) a training run to the end; returns how it ended.
 
     `config` is the loaded config (auto-scaled here for a new run); for a resumed run it is the
     checkpoint's config with any allowed overrides applied (see `hackmatrix.core.resume`).
     `devices` defaults to every device; `trainer` (from `make_train`) replaces the real game,
-    e.g. by a probe environment.
+    e.g. by a probe environment. `population` (default: the config's seeds) sets the runs
+    trained together, e.g. a sweep's points x seeds.
     """
-    is_main = jax.process_index() == 0
     specs = validate_sink_specs(list(config.sinks))
     mesh = make_mesh(devices)
     if resume is None:
@@ -146,48 +96,68 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
         if config.autoscaled:
             log(describe_auto_scale(config))
     check_divisible(config.env.num_envs, mesh)
-
-    seeds = seed_list(config)
-    multi = is_multi_seed(config)
+    population = population or seed_population(config)
+    seeds = population.seeds
     # Restore (and so validate) a checkpoint before the expensive compile.
     init = (trainer or make_train(config)).init
-    shapes = (jax.eval_shape(jax.vmap(init), jax.ShapeDtypeStruct((len(seeds), 2), jnp.uint32))
-              if multi else jax.eval_shape(init, jax.random.PRNGKey(0)))
-    host, update = None, 0
-    if resume is not None:
-        try:
-            host = ckpt.restore(resume.checkpoint, shapes, resume.header, resume.payload)
-        except CheckpointError as err:
-            # Name the cause in config keys; the array that differs follows as the detail.
-            differ = config_differences(resume.header, config)
-            if not differ:
-                raise
-            raise CheckpointError(f"checkpoint '{resume.checkpoint}' was written by a run with "
-                                  f"another config; keys that differ: {'; '.join(differ)} "
-                                  f"({err})") from None
-        update = int(resume.header["update"])
-        stored = sorted(set(np.ravel(host.update).tolist()))  # one count per seed
-        if stored != [update]:
-            raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
-                                  f"says update {update}, its state {stored}")
+    shapes = jax.eval_shape(jax.vmap(init), jax.ShapeDtypeStruct((len(seeds), 2), jnp.uint32))
+    host, update = ((None, 0) if resume is None
+                    else _restore(resume, config, shapes, population.grouped))
     with contextlib.ExitStack() as stack:
-        signals = stack.enter_context(_Signals())
-        if resume is not None and is_main:
+        signals = stack.enter_context(Signals())
+        if resume is not None and jax.process_index() == 0:
             # Locked before the compile, so a second `--resume` of a live run fails in seconds.
             stack.callback(RunLock(resume.run_dir).release)
-        return _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, update,
-                                signals, stack, log)
+        start = _Start(config=config, resume=resume, trainer=trainer, mesh=mesh, specs=specs,
+                       population=population, host=host, update=update)
+        return _compile_and_run(start, signals, stack, log)
 
 
-def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, update, signals,
-                     stack, log) -> RunResult:
+def _restore(resume: ResumePoint, config, shapes, grouped: bool) -> tuple:
+    """Return (host runner with its seed axis, update) of a checkpoint, checked against config."""
+    try:
+        host = ckpt.restore(resume.checkpoint, shapes if grouped else unstacked_shapes(shapes),
+                            resume.header, resume.payload)
+    except CheckpointError as err:
+        # Name the cause in config keys; the array that differs follows as the detail.
+        differ = config_differences(resume.header, config)
+        if not differ:
+            raise
+        raise CheckpointError(f"checkpoint '{resume.checkpoint}' was written by a run with "
+                              f"another config; keys that differ: {'; '.join(differ)} "
+                              f"({err})") from None
+    update = int(resume.header["update"])
+    stored = sorted(set(np.ravel(host.update).tolist()))  # one count per seed
+    if stored != [update]:
+        raise CheckpointError(f"checkpoint '{resume.checkpoint}' is inconsistent: its header "
+                              f"says update {update}, its state {stored}")
+    return (host if grouped else with_seed_axis(host)), update
+
+
+@dataclasses.dataclass(frozen=True)
+class _Start:
+    """What a run starts from: its config, sinks, members and (when resumed) its restored state."""
+
+    config: object
+    resume: ResumePoint | None
+    trainer: object  # None: the config's real game
+    mesh: object
+    specs: list
+    population: Population
+    host: object  # the restored host runner (seed axis included), None for a new run
+    update: int
+
+
+def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
     """Open the run directory and the sinks, compile, and run the session to its end.
 
     The sinks open before the compile, so an unusable one (unwritable path, unreachable tracking
     server, missing package) fails in seconds rather than after minutes of compiling.
     """
+    config, resume, population = start.config, start.resume, start.population
+    seeds, grouped = population.seeds, population.grouped
     is_main = jax.process_index() == 0
-    num_updates = (trainer or make_train(config)).num_updates
+    num_updates = (start.trainer or make_train(config)).num_updates
     if resume is None:
         run_dir, info = create_run_dir(config) if is_main else (None, {})
         if run_dir is not None:
@@ -198,41 +168,42 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
         run_dir, info = resume.run_dir, resume.run_info
     params = flat_dict(config)
     params.update({f"autoscaled.{k}": f"{old} -> {new}" for k, old, new in config.autoscaled})
-    if multi:
+    if grouped:
         params["seeds"] = list(seeds)
     run_info = RunInfo(name=info.get("name", "run"), run_id=info.get("run_id", "run"),
                        directory=run_dir or Path("."), config=params,
                        git_commit=info.get("git_commit"), resumed=resume is not None,
-                       start_step=update, total_updates=num_updates)
-    pipeline = open_group(specs, run_info, seeds if multi else None, config.health, is_main)
+                       start_step=start.update, total_updates=num_updates)
+    members = [(m.label.replace("-", " "), member_run_info(run_info, m, population))
+                for m in population.members]
+    pipeline = open_members(start.specs, run_info, members if grouped else None, config.health,
+                            is_main)
     status, session, evaluation = "failed", None, None
     try:
         log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
             f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
-            f"{f'{len(seeds)} seeds {list(seeds)} vmapped, ' if multi else ''}on "
-            f"{mesh.devices.size} {jax.default_backend()} device(s))...")
-        start = time.monotonic()
-        if multi:
-            compiled = (compile_multi_seed_for_config(config, mesh, len(seeds)) if trainer is None
-                        else compile_multi_seed(trainer, mesh, len(seeds)))
-        else:
-            compiled = (compile_for_config(config, mesh) if trainer is None
-                        else compile_trainer(trainer, mesh))
-        compile_seconds = time.monotonic() - start
-        runner = (place(host, compiled.shardings) if resume is not None else
-                  compiled.init(stack_seed_keys(seeds) if multi
-                                else jax.random.PRNGKey(config.run.seed)))
-        log(f"ready in {time.monotonic() - start:.1f}s")
+            f"{f'{len(seeds)} runs vmapped, ' if grouped else ''}on "
+            f"{start.mesh.devices.size} {jax.default_backend()} device(s))...")
+        began = time.monotonic()
+        compiled = (compile_for_config(config, start.mesh, len(seeds)) if start.trainer is None
+                    else compile_trainer(start.trainer, start.mesh, len(seeds)))
+        compile_seconds = time.monotonic() - began
+        runner = (place(start.host, compiled.shardings) if resume is not None
+                  else compiled.init(stack_seed_keys(seeds)))
+        log(f"ready in {time.monotonic() - began:.1f}s")
         # Evaluation during training (hackmatrix.core.evaluation), called at chunk ends.
-        evaluation = TrainingEval(config, compiled.trainer, run_dir, seeds if multi else None,
+        evaluation = TrainingEval(config, compiled.trainer, run_dir, population,
                                   resume.header if resume else None, pipeline, log)
-        if multi and run_dir is not None:
-            log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
-                f"shows the mean over the seeds (health flags: the minimum, 0 when any seed "
-                f"fails)")
-        session = _Session(config, compiled.trainer, compiled.chunk, runner, update, run_dir,
-                           info, pipeline, log, resume.checkpoint if resume else None,
-                           seeds if multi else None, evaluation)
+        if grouped and run_dir is not None:
+            log(f"{len(seeds)} runs, each in {run_dir}/<run>/ "
+                f"({', '.join(m.label for m in population.members)}); the console shows the "
+                f"mean over them (health flags: the minimum, 0 when any run fails)")
+        session = _Session(config=config, trainer=compiled.trainer, chunk=compiled.chunk,
+                           runner=runner, update=start.update, run_dir=run_dir, info=info,
+                           pipeline=pipeline, log=log, population=population,
+                           hparams=place_hparams(compiled, stacked_hparams(population)),
+                           evaluation=evaluation,
+                           last_checkpoint=resume.checkpoint if resume else None)
         session.system.compile_seconds = compile_seconds
         signals.armed = True
         result = session.run(signals)
@@ -248,7 +219,7 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
             evaluation.close()
         pipeline.close(status)
         if session is not None and status != "failed" and run_dir is not None:
-            log(describe_outputs(run_dir, specs, session.last_checkpoint, status, multi))
+            log(describe_outputs(run_dir, start.specs, session.last_checkpoint, status, grouped))
     failures = tuple(pipeline.sink_failures)
     if failures:
         log("sinks that failed during the run (the other sinks hold every update):\n  "
@@ -262,21 +233,41 @@ def _remove_if_untrained(run_dir: Path) -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+@dataclasses.dataclass
 class _Session:
-    """The mutable state of one host loop."""
+    """The mutable state of one host loop; the runner leads with the seed axis."""
 
-    def __init__(self, config, trainer, chunk, runner, update, run_dir, info, pipeline, log,
-                 last_checkpoint, seeds, evaluation):
-        self.config, self.trainer, self.chunk = config, trainer, chunk
-        self.runner, self.update = runner, update
-        self.run_dir, self.info, self.pipeline, self.log = run_dir, info, pipeline, log
-        self.last_checkpoint = last_checkpoint
-        self.checkpointed_update = update
-        self.checkpointed_at = time.monotonic()
-        self.batch = batch_size(config)
-        self.seeds = seeds  # None for a one-seed run, whose runner has no seed axis
-        self.system = SystemMonitor()
-        self.evaluation = evaluation
+    config: object
+    trainer: object
+    chunk: object
+    runner: object
+    update: int
+    run_dir: Path | None
+    info: dict
+    pipeline: object
+    log: object
+    population: Population
+    hparams: dict  # each traced hyperparameter as a (members,) device array
+    evaluation: TrainingEval
+    last_checkpoint: Path | None = None
+    checkpointed_update: int = dataclasses.field(init=False)
+    checkpointed_at: float = dataclasses.field(init=False, default_factory=time.monotonic)
+    batch: int = dataclasses.field(init=False)
+    system: SystemMonitor = dataclasses.field(init=False, default_factory=SystemMonitor)
+
+    def __post_init__(self):
+        self.checkpointed_update = self.update
+        self.batch = batch_size(self.config)
+
+    @property
+    def seeds(self) -> tuple:
+        """Each member's seed."""
+        return self.population.seeds
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the members are sub-runs (stacked checkpoints) rather than one plain run."""
+        return self.population.grouped
 
     def run(self, signals) -> RunResult:
         """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
@@ -306,19 +297,18 @@ class _Session:
         elif status == "early_stopped":
             self.log(f"stopped early at update {self.update}: {self.evaluation.stop_reason}; "
                      f"checkpoint {self.last_checkpoint}")
-        return RunResult(self.run_dir, status, self.update, self.last_checkpoint, params,
-                         self.seeds or (self.config.run.seed,),
+        return RunResult(self.run_dir, status, self.update, self.last_checkpoint,
+                         params if self.grouped else without_seed_axis(params), self.seeds,
                          signals.signum if status == "interrupted" else None,
                          stop_reason=self.evaluation.stop_reason)
 
     def _one_chunk(self):
         n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
         start = time.monotonic()
-        runner, metrics = self.chunk(self.runner, jnp.int32(n))
+        runner, metrics = self.chunk(self.runner, jnp.int32(n), self.hparams)
         host = jax.device_get(metrics)
-        per_seed = ([host] if self.seeds is None else
-                    [{k: v[s] for k, v in host.items()} for s in range(len(self.seeds))])
-        rows = [unstack_updates(m)[:n] for m in per_seed]
+        rows = [unstack_updates({k: v[s] for k, v in host.items()})[:n]
+                for s in range(len(self.seeds))]
         seconds = time.monotonic() - start
         # Evaluation hook: eval/* of each seed join the row of the chunk's last update.
         evals = self.evaluation.at_chunk_end(self.update, self.update + n, runner,
@@ -346,7 +336,8 @@ class _Session:
         where = (f"last good checkpoint: {self.last_checkpoint} (update "
                  f"{self.checkpointed_update})" if self.last_checkpoint
                  else "no checkpoint was written yet")
-        which = "" if self.seeds is None else f" of seed {self.seeds[seed_index]}"
+        label = self.population.members[seed_index].label.replace("-", " ")
+        which = f" of {label}" if self.grouped else ""
         raise TrainingDivergedError(
             f"training diverged: {LOSS_KEY}{which} = {value} at update {step}; stopped without saving "
             f"the broken parameters; {where}")
@@ -371,7 +362,9 @@ class _Session:
         self.checkpointed_update, self.checkpointed_at = self.update, time.monotonic()
         if self.run_dir is None:
             return
-        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, host,
+        # A one-seed run stores its runner without the seed axis (hackmatrix.core.seed_axis).
+        stored = host if self.grouped else without_seed_axis(host)
+        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, stored,
                                          self._header(self.update),
                                          self.config.checkpoint.keep_last)
 
@@ -385,6 +378,6 @@ class _Session:
             "autoscaled": [list(c) for c in self.config.autoscaled],
             "eval": self.evaluation.state(),
         }
-        if self.seeds is not None:
+        if self.grouped:
             header["seeds"] = list(self.seeds)
         return header

@@ -37,12 +37,12 @@ def check_divisible(num_envs: int, mesh: Mesh) -> None:
             f"({count}); allowed: a multiple of {count}, e.g. {max(count, num_envs // count * count)}")
 
 
-def runner_shardings(runner_shape, mesh: Mesh, env_axis: int = 0):
+def runner_shardings(runner_shape, mesh: Mesh):
     """Return the RunnerState of shardings: env-axis leaves split over AXIS, the rest replicated.
 
-    `env_axis` is 1 for a multi-seed runner, whose leaves all lead with the seed axis.
+    Every leaf leads with the seed axis, so the env axis is axis 1.
     """
-    split = NamedSharding(mesh, PartitionSpec(*([None] * env_axis), AXIS))
+    split = NamedSharding(mesh, PartitionSpec(None, AXIS))
     replicated = NamedSharding(mesh, PartitionSpec())
     return runner_shape.replace(
         params=jax.tree.map(lambda _: replicated, runner_shape.params),
@@ -69,25 +69,7 @@ class Compiled(NamedTuple):
     chunk: object  # chunk(runner, n) -> (runner, metrics); donates runner
     shapes: object  # RunnerState of ShapeDtypeStructs
     shardings: object  # RunnerState of NamedShardings
-
-
-@functools.lru_cache(maxsize=4)
-def compile_trainer(trainer, mesh: Mesh) -> Compiled:
-    """Jit init and compile the chunk ahead of time over the mesh (the first call is not slow).
-
-    Cached, so that running the same trainer again in one process (a resume, a test, a sweep)
-    does not compile again.
-    """
-    shapes = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
-    shardings = runner_shardings(shapes, mesh)
-    replicated = NamedSharding(mesh, PartitionSpec())
-    init = jax.jit(trainer.init, out_shardings=shardings)
-    chunk = jax.jit(trainer.train_chunk, in_shardings=(shardings, replicated),
-                    out_shardings=(shardings, replicated), donate_argnums=0)
-    arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
-                              shapes, shardings)
-    n_shape = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
-    return Compiled(trainer, init, chunk.lower(arg_shapes, n_shape).compile(), shapes, shardings)
+    replicated: object  # the NamedSharding of the chunk's replicated inputs (n, hparams)
 
 
 def stack_seed_keys(seeds) -> jnp.ndarray:
@@ -96,16 +78,19 @@ def stack_seed_keys(seeds) -> jnp.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def compile_multi_seed(trainer, mesh: Mesh, num_seeds: int) -> Compiled:
-    """Compile the chunk vmapped over `num_seeds` seeds: one program trains them all.
+def compile_trainer(trainer, mesh: Mesh, num_seeds: int = 1) -> Compiled:
+    """Compile the chunk vmapped over a seed axis of `num_seeds` (1 for a one-seed run).
 
-    `init(keys)` takes the stacked keys of `stack_seed_keys`; every runner leaf gets a leading
-    seed axis and the envs (axis 1) stay split over the mesh. The chunk's metrics are
-    {name: (num_seeds, chunk_size)}.
+    `init(keys)` takes the stacked keys of `stack_seed_keys`; every runner leaf leads with the
+    seed axis and the envs (axis 1) stay split over the mesh. `chunk(runner, n, hparams)` takes
+    each traced hyperparameter as a (num_seeds,) array (`hackmatrix.core.population`), so the
+    members of a sweep train with their own values; its metrics are
+    {name: (num_seeds, chunk_size)}. Cached, so that running the same trainer again in one
+    process (a resume, a test, a sweep) does not compile again.
     """
     keys = jax.ShapeDtypeStruct((num_seeds, 2), jnp.uint32)
     shapes = jax.eval_shape(jax.vmap(trainer.init), keys)
-    shardings = runner_shardings(shapes, mesh, env_axis=1)
+    shardings = runner_shardings(shapes, mesh)
     replicated = NamedSharding(mesh, PartitionSpec())
     one_init = jax.jit(trainer.init)
 
@@ -116,13 +101,27 @@ def compile_multi_seed(trainer, mesh: Mesh, num_seeds: int) -> Compiled:
         runners = [one_init(key) for key in keys]
         return place(jax.device_get(jax.tree.map(lambda *x: jnp.stack(x), *runners)), shardings)
 
-    chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None)),
-                    in_shardings=(shardings, replicated), out_shardings=(shardings, replicated),
-                    donate_argnums=0)
+    chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None, 0)),
+                    in_shardings=(shardings, replicated, replicated),
+                    out_shardings=(shardings, replicated), donate_argnums=0)
     arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
                               shapes, shardings)
     n_shape = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
-    return Compiled(trainer, init, chunk.lower(arg_shapes, n_shape).compile(), shapes, shardings)
+    hparams = {name: jax.ShapeDtypeStruct((num_seeds,), jnp.float32, sharding=replicated)
+               for name, _ in trainer.hparams}
+    compiled = chunk.lower(arg_shapes, n_shape, hparams).compile()
+    return Compiled(trainer, init, compiled, shapes, shardings, replicated)
+
+
+def default_hparams(trainer, num_seeds: int = 1) -> dict:
+    """Return the trainer's config values of the traced hyperparameters, for `num_seeds` runs."""
+    return {name: np.full((num_seeds,), value, np.float32)
+            for name, value in trainer.hparams}
+
+
+def place_hparams(compiled: Compiled, hparams: dict) -> dict:
+    """Return the (members,) hyperparameter arrays as replicated device arrays for the chunk."""
+    return place(hparams, {name: compiled.replicated for name in hparams})
 
 
 def _cache_key(config):
@@ -134,18 +133,13 @@ def _cache_key(config):
         explicit=frozenset(), autoscaled=())
 
 
-def compile_for_config(config, mesh: Mesh) -> Compiled:
+def compile_for_config(config, mesh: Mesh, num_seeds: int = 1) -> Compiled:
     """Return the compiled trainer of a config, reusing it for configs that compile the same.
 
     Only the sections that shape the computation form the cache key, so a resumed run, a rerun
     with other sinks or checkpoint settings, or a benchmark sweep in one process compiles once.
     """
-    return compile_trainer(_trainer_for(_cache_key(config)), mesh)
-
-
-def compile_multi_seed_for_config(config, mesh: Mesh, num_seeds: int) -> Compiled:
-    """Return the multi-seed compiled trainer of a config (cached like `compile_for_config`)."""
-    return compile_multi_seed(_trainer_for(_cache_key(config)), mesh, num_seeds)
+    return compile_trainer(_trainer_for(_cache_key(config)), mesh, num_seeds)
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,4 +1,4 @@
-"""The host side of a multi-seed run (`run.seeds`): one run of its own per seed, one console view.
+"""The host side of a population (`run.seeds`, a sweep): one run of its own per member, one console.
 
 Layout: the group's run directory runs/<name>-NNN/ holds config.yaml, run.json and checkpoints/
 (the stacked runner of every seed); seed-<s>/ holds seed s's sink files (metrics.jsonl,
@@ -8,7 +8,8 @@ own sinks; the console instead prints one table per update for the whole group: 
 the seeds of each metric (over the seeds that logged it, as episode/* keys exist only for
 updates where an episode ended) and, for the health/* flags, the minimum, so a check reads 0
 (failing) as soon as one seed fails it. A one-seed run keeps the plain layout: its one pipeline
-gets every sink, the console included.
+gets every sink, the console included. A sweep's members (one per point and seed) are laid out
+and logged the same way, named by their label (`hackmatrix.core.population.Member`).
 """
 
 import dataclasses
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hackmatrix.core.population import seed_label
 from hackmatrix.metrics import MetricsPipeline
 from hackmatrix.metrics.health import HEALTH_PREFIX
 from hackmatrix.metrics.pipeline import report_to_stderr
@@ -27,7 +29,7 @@ CONSOLE = "console"
 
 def seed_dir(run_dir, seed: int) -> Path:
     """Return the sub-directory of one seed's sink files in a multi-seed run directory."""
-    return Path(run_dir) / f"seed-{seed}"
+    return Path(run_dir) / seed_label(seed)
 
 
 def seed_run_info(group: RunInfo, seed: int) -> RunInfo:
@@ -36,6 +38,17 @@ def seed_run_info(group: RunInfo, seed: int) -> RunInfo:
         group, name=f"{group.name}-seed-{seed}", run_id=f"{group.run_id}-seed-{seed}",
         directory=seed_dir(group.directory, seed), config={**group.config, "run.seed": seed},
         group=group.name, group_id=group.run_id, seed=seed)
+
+
+def member_run_info(group: RunInfo, member, population) -> RunInfo:
+    """Return the RunInfo of one member of a population: its own name, id, directory, config."""
+    config = member.config if member.config is not None else {**group.config,
+                                                              "run.seed": member.seed}
+    return dataclasses.replace(
+        group, name=f"{group.name}-{member.label}", run_id=f"{group.run_id}-{member.label}",
+        directory=Path(group.directory) / member.label, config=config,
+        group=population.group or group.name, group_id=population.group_id or group.run_id,
+        seed=member.seed)
 
 
 def group_point(points: Sequence[Mapping[str, float]]) -> dict:
@@ -52,10 +65,10 @@ class GroupPipeline:
     """The pipelines of a run's seeds (one for a plain run) and the group's console view."""
 
     def __init__(self, pipelines: Sequence[MetricsPipeline], console: MetricsPipeline | None,
-                 seeds: Sequence[int] = ()):
+                 names: Sequence[str] = ()):
         self.pipelines = list(pipelines)
         self.console = console
-        self.seeds = tuple(seeds)  # the seed of each pipeline; empty for a plain run
+        self.names = tuple(names)  # each pipeline's member ("seed 3"); empty for a plain run
 
     @property
     def last_step(self) -> int:
@@ -99,9 +112,9 @@ class GroupPipeline:
     @property
     def sink_failures(self) -> list[str]:
         """One line per sink that failed during the run (prefixed with its seed when multi-seed)."""
-        if not self.seeds:
+        if not self.names:
             return self.pipelines[0].sink_failures
-        prefixes = [f"seed {seed}: " for seed in self.seeds] + ["console view: "]
+        prefixes = [f"{name}: " for name in self.names] + ["console view: "]
         return [prefix + line for prefix, pipeline in zip(prefixes, self._all(), strict=False)
                 for line in pipeline.sink_failures]
 
@@ -121,16 +134,29 @@ def open_group(specs: list, run_info: RunInfo, seeds: Sequence[int] | None, heal
     `open_sinks` is False on every process but the first of a multi-host run (no sinks there).
     """
     if seeds is None:
+        return open_members(specs, run_info, None, health, open_sinks)
+    infos = [seed_run_info(run_info, seed) for seed in seeds]
+    return open_members(specs, run_info, [(f"seed {s}", i) for s, i in zip(seeds, infos,
+                                                                           strict=True)],
+                        health, open_sinks)
+
+
+def open_members(specs: list, run_info: RunInfo, members: Sequence | None, health,
+                 open_sinks: bool) -> GroupPipeline:
+    """Open the pipelines of a population's members, given as (name, RunInfo) pairs.
+
+    `members` None means a plain one-member run: one pipeline with every sink, the console too.
+    """
+    if members is None:
         sinks = create_sinks(specs, run_info) if open_sinks else []
         return GroupPipeline([MetricsPipeline(sinks, health=health)], None)
     seed_specs = [s for s in specs if s["type"] != CONSOLE]
     console_specs = [s for s in specs if s["type"] == CONSOLE]
     pipelines, console = [], None
     try:
-        for seed in seeds:
-            info = seed_run_info(run_info, seed)
+        for name, info in members:
             sinks = create_sinks(seed_specs, info) if open_sinks else []
-            pipelines.append(MetricsPipeline(sinks, health=health, report=_seed_reporter(seed)))
+            pipelines.append(MetricsPipeline(sinks, health=health, report=_reporter(name)))
         if console_specs and open_sinks:
             console = MetricsPipeline(create_sinks(console_specs, run_info), health=health,
                                       check_health=False)
@@ -138,12 +164,12 @@ def open_group(specs: list, run_info: RunInfo, seeds: Sequence[int] | None, heal
         for pipeline in pipelines:
             pipeline.close("failed")
         raise
-    return GroupPipeline(pipelines, console, seeds)
+    return GroupPipeline(pipelines, console, [name for name, _ in members])
 
 
-def _seed_reporter(seed: int):
-    """Prefix the pipeline's reports (health summary included) with the seed they are about."""
+def _reporter(name: str):
+    """Prefix the pipeline's reports (health summary included) with the member they are about."""
     def report(message: str) -> None:
-        report_to_stderr(f"seed {seed}: {message}")
+        report_to_stderr(f"{name}: {message}")
 
     return report

@@ -65,8 +65,9 @@ def exit_status(result, sinks_failure: str = "fail") -> int:
 def run(args) -> int:
     """Run `hackmatrix train`; returns the exit status (see the module docstring)."""
     from hackmatrix.core.config import load_config
-    from hackmatrix.core.loop import Interrupted, train
+    from hackmatrix.core.loop import train
     from hackmatrix.core.resume import prepare_resume
+    from hackmatrix.core.signals import Interrupted
     from hackmatrix.errors import ConfigError
 
     if args.resume:

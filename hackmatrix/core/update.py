@@ -1,4 +1,10 @@
-"""One PPO update: rollout, GAE, then update_epochs x num_minibatches gradient steps."""
+"""One PPO update: rollout, GAE, then update_epochs x num_minibatches gradient steps.
+
+The numeric PPO hyperparameters of `TRACED` are arguments of the update, not constants, so a
+population of runs with other values (a sweep) trains in one program.
+"""
+
+import dataclasses
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +15,20 @@ from hackmatrix.core.config import batch_size, gradient_steps, minibatch_size, n
 from hackmatrix.core.gae import compute_gae
 from hackmatrix.core.rollout import collect
 from hackmatrix.core.runner_state import RunnerState
+
+# The PPO keys whose values are traced (they shape nothing): a sweep varies them within a batch.
+TRACED = ("learning_rate", "ent_coef", "clip_eps", "vf_coef", "gamma", "gae_lambda",
+          "max_grad_norm")
+
+
+def hparams_of(config) -> dict:
+    """Return {name: value} of the config's traced PPO hyperparameters (see TRACED)."""
+    return {name: float(getattr(config.ppo, name)) for name in TRACED}
+
+
+def with_hparams(config, hparams):
+    """Return the config with its traced PPO hyperparameters replaced by (traced) values."""
+    return dataclasses.replace(config, ppo=dataclasses.replace(config.ppo, **hparams))
 
 
 def learning_rate_at(config, update):
@@ -72,15 +92,16 @@ def make_learner(config, apply_fn, tx):
     return learn
 
 
-def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
-    """Return update(runner) -> (runner, metrics) for one PPO update; pure and vmappable.
+def make_update(config, env, env_params, apply_fn, reduce_fn):
+    """Return update(runner, hparams) -> (runner, metrics) for one PPO update; pure, vmappable.
 
-    `reduce_fn(info, actions, ppo_stats, learning_rate)` turns the rollout's stacked StepInfo,
-    the actions and the (epochs, minibatches) PPO stats into scalars.
+    `hparams` maps each TRACED name to a scalar (traced) value. `reduce_fn(info, actions,
+    ppo_stats, learning_rate)` turns the rollout's stacked StepInfo, the actions and the
+    (epochs, minibatches) PPO stats into scalars.
     """
-    learn = make_learner(config, apply_fn, tx)
-
-    def update(runner: RunnerState):
+    def update(runner: RunnerState, hparams):
+        config_ = with_hparams(config, hparams)
+        learn = make_learner(config_, apply_fn, make_optimizer(config_))
         key, rollout_key, learn_key = jax.random.split(runner.key, 3)
         (env_state, obs, mask), traj, info = collect(
             env, env_params, apply_fn, runner.params, runner.env_state, runner.obs,
@@ -88,7 +109,7 @@ def make_update(config, env, env_params, apply_fn, tx, reduce_fn):
         _, last_value = apply_fn(runner.params, obs)
         params, opt_state, stats = learn(runner.params, runner.opt_state, traj, last_value,
                                          learn_key)
-        metrics = reduce_fn(info, traj.action, stats, learning_rate_at(config, runner.update))
+        metrics = reduce_fn(info, traj.action, stats, learning_rate_at(config_, runner.update))
         runner = runner.replace(params=params, opt_state=opt_state, env_state=env_state,
                                 obs=obs, mask=mask, key=key, update=runner.update + 1)
         return runner, metrics

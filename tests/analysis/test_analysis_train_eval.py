@@ -4,9 +4,11 @@ The run has the package's tiny training shapes and eval game count, so it reuses
 training chunk and eval games of the package's fixtures (eval_result runs first).
 """
 
+import functools
 import importlib.util
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from hackmatrix.core.resume import prepare_resume
 from hackmatrix.core.train_cli import exit_status
 from hackmatrix.sinks.jsonl import read_jsonl
 from hackmatrix.sinks.state import read_sink_state
+from hackmatrix.sweep.run import run_sweep
+from hackmatrix.sweep.spec import parse_sweep
 
 EVAL = [f"eval.every_updates={UPDATES}", f"eval.episodes={EPISODES}", "eval.max_steps=40",
         "eval.gif_every=1", "eval.gif_max_steps=6", "eval.metric=win_rate", "eval.target=0.0"]
@@ -152,3 +156,31 @@ def test_every_seed_of_a_multi_seed_run_is_evaluated(eval_result, tmp_path):
         assert [r["step"] for r in rows if "eval/win_rate" in r] == [UPDATES]
         assert (run_dir / "checkpoints" / f"best-seed-{seed}.ckpt").is_file()
     assert not (run_dir / "checkpoints" / "best.ckpt").exists()
+
+
+def test_every_run_of_a_sweep_is_evaluated_and_keeps_its_own_best(eval_result, tmp_path):
+    """A sweep (2 points x 2 seeds) with evals: each run has eval/* points and a best file."""
+    kit = _probe_kit()
+    base = load_config(None, [*kit.LOOP_BASE, "network.hidden_sizes=[16]",
+                              f"run.runs_dir={tmp_path}", "eval.every_updates=4",
+                              f"eval.episodes={EPISODES}", "eval.max_steps=40",
+                              "eval.metric=win_rate"])
+    spec = parse_sweep({"method": "grid", "seeds": 2,
+                        "score": {"metric": "eval/win_rate", "last": 8},
+                        "params": {"ppo.ent_coef": [0.0, 0.05]}})
+    trainer = make_train(base, kit.ProbeEnv(), None, kit.probe_train_reduce)
+    result = run_sweep(base, spec, train_fn=functools.partial(train, trainer=trainer),
+                       log=lambda *a: None)
+    batch = result.sweep_dir / "batch-001"
+    for label in ("p000-seed-0", "p000-seed-1", "p001-seed-0", "p001-seed-1"):
+        rows = read_jsonl(batch / label / "metrics.jsonl")
+        assert [r["step"] for r in rows if "eval/win_rate" in r] == [4, 8]
+        header, _ = ckpt.read_header(batch / "checkpoints" / f"best-{label}.ckpt")
+        assert header["member"] == label
+        assert header["best"]["update"] == 4  # win rate 0 at update 8 does not improve on it
+        assert (batch / label / "exports" / "best" / "policy.json").is_file()
+    assert not (batch / "checkpoints" / "best.ckpt").exists()
+    assert all(math.isfinite(point.mean) for point in result.ranked)  # scored by the evals
+    best = batch / "checkpoints" / "best-p001-seed-1.ckpt"
+    header, _ = ckpt.read_header(best)  # the point's own PPO values, not the batch's
+    assert header["config"]["ppo"]["ent_coef"] == header["hparams"]["ent_coef"] == 0.05

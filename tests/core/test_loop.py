@@ -15,6 +15,7 @@ from hackmatrix.core import load_config, loop, make_train, train_cli
 from hackmatrix.core.loop import TrainingDivergedError, train
 from hackmatrix.core.resume import prepare_resume
 from hackmatrix.core.run_lock import RunLock, RunLockedError
+from hackmatrix.core.signals import Interrupted, Signals
 from hackmatrix.errors import CheckpointError, ConfigError, SinkError
 from hackmatrix.sinks.jsonl import read_jsonl
 
@@ -124,8 +125,8 @@ def test_cli_errors_come_before_any_compile(argv, message, tmp_path, monkeypatch
 
 
 def test_signals_stop_the_armed_loop_once_and_report_a_second_signal(capsys):
-    with loop._Signals() as signals:
-        with pytest.raises(loop.Interrupted) as early:
+    with Signals() as signals:
+        with pytest.raises(Interrupted) as early:
             os.kill(os.getpid(), signal.SIGTERM)
         assert early.value.signum == signal.SIGTERM and not signals.requested
         signals.armed = True

@@ -106,18 +106,33 @@ def test_one_seed_checkpoint_does_not_resume_as_a_group(tmp_path, trainer):
 def test_real_game_group_trains_each_seed_like_its_own_run(tmp_path):
     """The real game, 2 seeds: one chunk runs (it once hung in the vmapped init) and each seed's
     init and metrics equal a one-seed run with that seed."""
-    from hackmatrix.core.parallel import compile_multi_seed_for_config, make_mesh, stack_seed_keys
+    from hackmatrix.core.parallel import (
+        compile_for_config,
+        default_hparams,
+        make_mesh,
+        place_hparams,
+        stack_seed_keys,
+    )
 
     config = load_config(None, ["env.num_envs=8", "ppo.num_steps=8", "ppo.total_timesteps=128",
                                 "network.hidden_sizes=[16]", "ppo.num_minibatches=2",
                                 "run.updates_per_chunk=1"])
-    group = compile_multi_seed_for_config(config, make_mesh(), 2)
+    group = compile_for_config(config, make_mesh(), 2)
     runner = group.init(stack_seed_keys([4, 9]))
     single = jax.jit(group.trainer.init)(jax.random.PRNGKey(9))
     for got, want in zip(jax.tree.leaves(runner), jax.tree.leaves(single)):
         np.testing.assert_array_equal(np.asarray(got)[1], np.asarray(want))
-    runner, metrics = group.chunk(runner, np.int32(1))
+    runner, metrics = group.chunk(runner, np.int32(1),
+                                  place_hparams(group, default_hparams(group.trainer, 2)))
     loss = np.asarray(metrics["train/total_loss"])
     assert loss.shape == (2, 1) and np.isfinite(loss).all() and loss[0, 0] != loss[1, 0]
-    _, one_metrics = jax.jit(group.trainer.train_chunk)(single, np.int32(1))
+    _, one_metrics = jax.jit(group.trainer.train_chunk)(single, np.int32(1),
+                                                        dict(group.trainer.hparams))
     np.testing.assert_allclose(loss[1], np.asarray(one_metrics["train/total_loss"]), rtol=1e-5)
+
+
+def test_one_seed_checkpoint_stores_the_runner_without_the_seed_axis(tmp_path, trainer):
+    """The format of checkpoints written before the seed axis, so those still load."""
+    plain = _train(tmp_path, trainer=trainer)
+    restored = ckpt.restore(plain.checkpoint, jax.eval_shape(trainer.init, jax.random.PRNGKey(0)))
+    assert np.asarray(restored.update).shape == ()

@@ -15,7 +15,13 @@ from hackmatrix.core.networks import (
     neighbourhoods,
     split_observation,
 )
-from hackmatrix.core.parallel import compile_for_config, make_mesh
+from hackmatrix.core.parallel import (
+    compile_for_config,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 from hackmatrix.env.constants import GRID, GRID_CHANNELS, NUM_ACTIONS, OBS_SIZE
 
 
@@ -78,10 +84,11 @@ def test_tiny_grid_network_trains_end_to_end():
         "env.num_envs=4", "ppo.num_steps=4", "ppo.total_timesteps=32",
         "ppo.num_minibatches=2", "ppo.update_epochs=1", "run.updates_per_chunk=2"])
     compiled = compile_for_config(config, make_mesh())
-    runner = compiled.init(jax.random.PRNGKey(0))
+    runner = compiled.init(stack_seed_keys([0]))
     start = jax.device_get(runner.params)
-    runner, metrics = compiled.chunk(runner, jnp.int32(2))
-    assert int(runner.update) == 2
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer))
+    runner, metrics = compiled.chunk(runner, jnp.int32(2), hparams)
+    assert runner.update.tolist() == [2]  # one seed, on the seed axis
     for key in ("train/total_loss", "train/grad_norm", "train/entropy"):
         assert np.all(np.isfinite(np.asarray(metrics[key]))), key
     kernel = runner.params["params"]["GridTower_0"]["Conv_0"]["kernel"]
@@ -127,6 +134,7 @@ def test_tiny_ego_network_trains_end_to_end():
         "env.num_envs=4", "ppo.num_steps=4", "ppo.total_timesteps=32",
         "ppo.num_minibatches=2", "ppo.update_epochs=1", "run.updates_per_chunk=2"])
     compiled = compile_for_config(config, make_mesh())
-    runner, metrics = compiled.chunk(compiled.init(jax.random.PRNGKey(0)), jnp.int32(2))
-    assert int(runner.update) == 2
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer))
+    runner, metrics = compiled.chunk(compiled.init(stack_seed_keys([0])), jnp.int32(2), hparams)
+    assert runner.update.tolist() == [2]  # one seed, on the seed axis
     assert np.all(np.isfinite(np.asarray(metrics["train/total_loss"])))

@@ -17,7 +17,7 @@ def probe_run():
     config = load_config(None, PROBE)
     trainer = make_train(config, ProbeEnv(), None, probe_reduce)
     runner = jax.jit(trainer.init)(jax.random.PRNGKey(0))
-    chunk = jax.jit(trainer.train_chunk)
+    chunk = jax.jit(lambda r, n: trainer.train_chunk(r, n, dict(trainer.hparams)))
     return trainer, runner, chunk
 
 
@@ -51,7 +51,8 @@ def test_train_is_vmappable_over_seeds(probe_run):
     trainer, _, chunk = probe_run
     keys = jax.random.split(jax.random.PRNGKey(5), 2)
     runners = jax.jit(jax.vmap(trainer.init))(keys)
-    batched, metrics = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None)))(runners, 4)
+    batched, metrics = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None, None)))(
+        runners, 4, dict(trainer.hparams))
     single, single_metrics = chunk(jax.jit(trainer.init)(keys[1]), 4)
     assert metrics["mean_reward"].shape == (2, 60)
     np.testing.assert_allclose(metrics["mean_reward"][1], single_metrics["mean_reward"],

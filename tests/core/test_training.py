@@ -16,7 +16,13 @@ import pytest
 
 from hackmatrix.core import load_config
 from hackmatrix.core.loop import train
-from hackmatrix.core.parallel import compile_for_config, make_mesh
+from hackmatrix.core.parallel import (
+    compile_for_config,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 from hackmatrix.core.resume import prepare_resume
 from hackmatrix.env.constants import PROGRAM_NAMES, REWARD_KEYS
 from hackmatrix.sinks.jsonl import read_jsonl
@@ -48,15 +54,20 @@ def config():
     return load_config(None, SMALL)
 
 
+def _hparams(compiled):
+    return place_hparams(compiled, default_hparams(compiled.trainer))
+
+
 @pytest.fixture(scope="module")
 def compiled(config, two_device_run):
     return compile_for_config(config, make_mesh())
 
 
 def test_one_chunk_yields_every_metric_finite(compiled):
-    runner = compiled.init(jax.random.PRNGKey(0))
-    runner, metrics = compiled.chunk(runner, jnp.int32(2))
-    assert int(runner.update) == 2
+    runner = compiled.init(stack_seed_keys([0]))
+    runner, stacked = compiled.chunk(runner, jnp.int32(2), _hparams(compiled))
+    assert runner.update.tolist() == [2]  # one seed, on the seed axis
+    metrics = {key: value[0] for key, value in stacked.items()}
     expected = {f"reward/{k}" for k in REWARD_KEYS} | {
         f"actions/program/{name}" for name in PROGRAM_NAMES} | {
         "train/mean_reward", "actions/move_frac", "actions/siphon_frac", "actions/program_frac",
@@ -128,8 +139,8 @@ def test_interrupted_and_resumed_run_is_bit_identical(config, compiled, tmp_path
 
 def test_two_devices_match_one(config, compiled, two_device_run):
     proc, out = two_device_run
-    runner = compiled.init(jax.random.PRNGKey(config.run.seed))
-    runner, metrics = compiled.chunk(runner, jnp.int32(2))
+    runner = compiled.init(stack_seed_keys([config.run.seed]))
+    runner, metrics = compiled.chunk(runner, jnp.int32(2), _hparams(compiled))
     output, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, output
     info = json.loads(output.strip().splitlines()[-1])

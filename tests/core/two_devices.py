@@ -8,7 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from hackmatrix.core import load_config
-from hackmatrix.core.parallel import compile_for_config, make_mesh
+from hackmatrix.core.parallel import (
+    compile_for_config,
+    default_hparams,
+    make_mesh,
+    place_hparams,
+    stack_seed_keys,
+)
 
 
 def main(out, overrides):
@@ -16,8 +22,9 @@ def main(out, overrides):
     config = load_config(None, overrides)
     mesh = make_mesh()
     compiled = compile_for_config(config, mesh)
-    runner = compiled.init(jax.random.PRNGKey(config.run.seed))
-    runner, metrics = compiled.chunk(runner, jnp.int32(2))
+    runner = compiled.init(stack_seed_keys([config.run.seed]))
+    hparams = place_hparams(compiled, default_hparams(compiled.trainer))
+    runner, metrics = compiled.chunk(runner, jnp.int32(2), hparams)
     leaves = jax.tree_util.tree_leaves_with_path(jax.device_get(runner.params))
     arrays = {jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves}
     arrays["__total_loss"] = np.asarray(metrics["train/total_loss"])

@@ -1,0 +1,1 @@
+"""Hyperparameter sweeps: many PPO configurations x seeds trained in one compiled program."""
