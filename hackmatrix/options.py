@@ -39,8 +39,8 @@ def shown(value: Any) -> str:
 
 
 def _number(bound: float) -> str:
-    """A bound as people write it (2**31 - 1 rather than 2147483647.0)."""
-    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+    """A bound as people write it (1 rather than 1.0, 3.4e+38 rather than 34 digits)."""
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
 @dataclass(frozen=True)
