@@ -9,6 +9,7 @@ is checked once, on construction, wherever it is built (config file, override, r
 
 import dataclasses
 import math
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -20,8 +21,10 @@ from hackmatrix.errors import ConfigError
 # in uint32 (PRNGKey keeps only the low 32 bits: seeds 0 and 2**32 would be the same run).
 INT32_MAX = 2**31 - 1
 SEED_MAX = 2**32 - 1
-# Longest repr of a refused value quoted in a message (a message stays one readable line).
-_SHOWN_CHARS = 60
+# A refused value is quoted in its message shortened, so the message stays one readable line.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 4, 3, 40, 40
+_SHOWN_CHARS = 80
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
                dict: "a mapping", list: "a list", tuple: "a list", type(None): "null"}
 
@@ -31,7 +34,8 @@ def shown(value: Any) -> str:
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
     try:
-        text = repr(list(value) if isinstance(value, tuple) else value)
+        # reprlib bounds the work too: a YAML alias bomb is a small object with a huge repr.
+        text = _REPR.repr(list(value) if isinstance(value, tuple) else value)
     except ValueError:  # an integer of more than 4300 digits has no repr
         return "a number too long to show"
     text = text if text.isprintable() else repr(text)[1:-1]
