@@ -12,7 +12,7 @@ import difflib
 import yaml
 
 from hackmatrix.core.config.derived import check_consistency
-from hackmatrix.core.config.file import read_config_file, yaml_problem
+from hackmatrix.core.config.file import UniqueKeyLoader, read_config_file, yaml_problem
 from hackmatrix.core.config.sections import SECTIONS, SINKS, Config
 from hackmatrix.errors import ConfigError
 from hackmatrix.options import shown
@@ -102,10 +102,14 @@ def parse_override(text: str) -> tuple:
     key, raw = text.split("=", 1)
     key = key.strip()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.load(raw, UniqueKeyLoader) if raw.strip() else None
+    except ConfigError as err:
+        raise ConfigError(f"override {shown(text)}: {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"override {text!r}: value is not valid YAML "
+        raise ConfigError(f"override {shown(text)}: value is not valid YAML "
                           f"({yaml_problem(err)})") from None
+    except RecursionError:
+        raise ConfigError(f"override {shown(text)}: value nests lists too deeply") from None
     if value is None:
         raise ConfigError(f"override '{_printable(text)}' has no value")
     return key, value
