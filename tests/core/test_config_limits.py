@@ -94,7 +94,7 @@ def test_more_gradient_steps_than_int32_are_refused():
 
 
 def test_the_refusal_names_the_largest_run_allowed():
-    with pytest.raises(ConfigError, match="allowed: at most 4398046478336"):
+    with pytest.raises(ConfigError, match="allowed: ppo.total_timesteps at most 4398046478336"):
         load_config(None, ["ppo.total_timesteps=1000000000000000"])
 
 

@@ -76,8 +76,9 @@ def check_consistency(config: Config) -> None:
         # Adam's step count (which drives the annealed rate) is an int32 on the device.
         most = INT32_MAX // gradient_steps(config) * batch
         raise ConfigError(
-            f"ppo.total_timesteps={config.ppo.total_timesteps} makes {steps} gradient steps, more "
-            f"than {INT32_MAX} (int32 step count of the optimiser); allowed: at most {most}")
+            f"ppo.total_timesteps={config.ppo.total_timesteps} makes {steps} gradient steps "
+            f"(updates x ppo.update_epochs x ppo.num_minibatches), more than {INT32_MAX} (int32 "
+            f"step count of the optimiser); allowed: ppo.total_timesteps at most {most}")
     seeds = seed_list(config)
     if not isinstance(config.run.seeds, tuple) and seeds[-1] > SEED_MAX:
         raise ConfigError(

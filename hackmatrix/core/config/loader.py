@@ -104,12 +104,12 @@ def parse_override(text: str) -> tuple:
     try:
         value = yaml.load(raw, UniqueKeyLoader) if raw.strip() else None
     except ConfigError as err:
-        raise ConfigError(f"override {shown(text)}: {err}") from None
+        raise ConfigError(f"override '{_printable(text)}': {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"override {shown(text)}: value is not valid YAML "
+        raise ConfigError(f"override '{_printable(text)}': value is not valid YAML "
                           f"({yaml_problem(err)})") from None
     except RecursionError:
-        raise ConfigError(f"override {shown(text)}: value nests lists too deeply") from None
+        raise ConfigError(f"override '{_printable(text)}': value nests too deeply") from None
     if value is None:
         raise ConfigError(f"override '{_printable(text)}' has no value")
     return key, value
