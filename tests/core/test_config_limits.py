@@ -89,7 +89,7 @@ def test_a_batch_beyond_int32_is_refused():
 
 
 def test_more_gradient_steps_than_int32_are_refused():
-    with pytest.raises(ConfigError, match="gradient steps, more than 2147483647"):
+    with pytest.raises(ConfigError, match="gradient steps \\(updates x ppo.update_epochs x ppo.num_minibatches\\), more than 2147483647"):
         load_config(None, ["ppo.total_timesteps=1000000000000000", "ppo.auto_scale=false"])
 
 
