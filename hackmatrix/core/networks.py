@@ -1,4 +1,5 @@
-"""Actor-critic networks: an MLP over the flat observation, or a grid-aware convolutional one.
+"""Actor-critic networks: an MLP over the flat observation, a grid-aware convolutional one, or an
+MLP over the grid re-centred on the player (egocentric).
 
 The actor and the critic are separate towers (no shared weights), as in the usual PPO setup for
 small discrete games: the critic's large-return regression never distorts the policy features.
@@ -7,12 +8,16 @@ small discrete games: the critic's large-return regression never distorts the po
 from collections.abc import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hackmatrix.env.constants import GRID, GRID_CHANNELS, OBS_PLAYER, OBS_PROGRAMS
+from hackmatrix.env.constants import GRID, GRID_CHANNELS, OBS_LAYOUT, OBS_PLAYER, OBS_PROGRAMS
 
 VECTOR_SIZE = OBS_PLAYER + OBS_PROGRAMS
+# The player's row and col features are row / (GRID - 1) and col / (GRID - 1) (rules §9).
+_PLAYER_ROW = OBS_LAYOUT.vector_slice("player").start + OBS_LAYOUT.vector[0].labels.index("row")
+_PLAYER_COL = OBS_LAYOUT.vector_slice("player").start + OBS_LAYOUT.vector[0].labels.index("col")
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu}
 
 
@@ -97,6 +102,48 @@ class GridTower(nn.Module):
         return x
 
 
+def egocentric(grid, row, col):
+    """Return [..., 2H-1, 2W-1, C+1]: the grid re-centred on cell (row, col) of each observation.
+
+    The window covers the whole board from any cell, so nothing is lost; the extra last channel
+    is 1 on the board and 0 outside it, so the network sees the edges.
+    """
+    height, width, channels = grid.shape[-3:]
+    lead = grid.shape[:-3]
+    on_board = jnp.ones(grid.shape[:-1] + (1,), grid.dtype)
+    padded = jnp.pad(jnp.concatenate([grid, on_board], axis=-1),
+                     [(0, 0)] * len(lead) + [(height - 1, height - 1), (width - 1, width - 1), (0, 0)])
+    size = (2 * height - 1, 2 * width - 1, channels + 1)
+
+    def crop(board, r, c):
+        return jax.lax.dynamic_slice(board, (r, c, 0), size)
+
+    flat = jax.vmap(crop)(padded.reshape((-1,) + padded.shape[-3:]), row.reshape(-1), col.reshape(-1))
+    return flat.reshape(lead + size)
+
+
+class EgoTower(nn.Module):
+    """Dense layers over the grid re-centred on the player, joined with the player and program
+    vectors: "the exit is two cells to my right" is then one input pattern wherever the player
+    stands, where the flat MLP must learn it separately for each of the 36 cells."""
+
+    hidden_sizes: Sequence[int]
+    activation: str
+
+    @nn.compact
+    def __call__(self, obs):
+        """Return the last hidden layer's features."""
+        act = ACTIVATIONS[self.activation]
+        vector, grid = split_observation(obs)
+        row = jnp.round(obs[..., _PLAYER_ROW] * (GRID - 1)).astype(jnp.int32)
+        col = jnp.round(obs[..., _PLAYER_COL] * (GRID - 1)).astype(jnp.int32)
+        ego = egocentric(grid, row, col)
+        x = jnp.concatenate([ego.reshape(obs.shape[:-1] + (-1,)), vector], axis=-1)
+        for size in self.hidden_sizes:
+            x = act(_dense(size, np.sqrt(2))(x))
+        return x
+
+
 class ActorCritic(nn.Module):
     """Separate actor and critic towers; returns (logits[..., num_actions], value[...])."""
 
@@ -109,6 +156,8 @@ class ActorCritic(nn.Module):
     def _tower(self):
         if self.kind == "grid":
             return GridTower(self.hidden_sizes, self.conv_channels, self.activation)
+        if self.kind == "ego":
+            return EgoTower(self.hidden_sizes, self.activation)
         return MLPTower(self.hidden_sizes, self.activation)
 
     @nn.compact

@@ -74,7 +74,7 @@ def test_other_file_values_that_differ_are_explicit(tmp_path):
     ("ppo.anneal_lr=3", ["'ppo.anneal_lr'", "true or false", "3"]),
     ("ppo.gamma=1.5", ["'ppo.gamma'", "(0, 1]", "1.5"]),
     ("env.num_envs=0", ["'env.num_envs'", "[1, 1048576]", "got 0", "the default is 256"]),
-    ("network.kind=transformer", ["'network.kind'", "one of mlp, grid", "'transformer'"]),
+    ("network.kind=transformer", ["'network.kind'", "one of mlp, grid, ego", "'transformer'"]),
     ("ppo.num_minibatches=7", ["ppo.num_minibatches=7", "must divide", "32768",
                                "a divisor of 32768, e.g. 8"]),
     ("ppo.total_timesteps=1000", ["ppo.total_timesteps=1000", "at least 32768"]),

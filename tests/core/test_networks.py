@@ -1,4 +1,5 @@
-"""The grid network's 3x3 layer is a 3x3 'SAME' convolution, and grid training runs end to end."""
+"""The grid network's 3x3 layer is a 3x3 'SAME' convolution, the egocentric network sees the board
+re-centred on the player, and both train end to end."""
 
 import flax.linen as nn
 import jax
@@ -7,7 +8,13 @@ import numpy as np
 import pytest
 
 from hackmatrix.core import load_config
-from hackmatrix.core.networks import Conv3x3, make_network, neighbourhoods, split_observation
+from hackmatrix.core.networks import (
+    Conv3x3,
+    egocentric,
+    make_network,
+    neighbourhoods,
+    split_observation,
+)
 from hackmatrix.core.parallel import compile_for_config, make_mesh
 from hackmatrix.env.constants import GRID, GRID_CHANNELS, NUM_ACTIONS, OBS_SIZE
 
@@ -80,3 +87,46 @@ def test_tiny_grid_network_trains_end_to_end():
     kernel = runner.params["params"]["GridTower_0"]["Conv_0"]["kernel"]
     assert not np.array_equal(np.asarray(kernel),
                               start["params"]["GridTower_0"]["Conv_0"]["kernel"])
+
+
+def test_egocentric_window_puts_the_player_cell_in_the_centre():
+    rng = np.random.default_rng(0)
+    grid = jnp.asarray(rng.random((2, 3, GRID, GRID, 4)), jnp.float32)
+    row = jnp.asarray(rng.integers(0, GRID, (2, 3)))
+    col = jnp.asarray(rng.integers(0, GRID, (2, 3)))
+    ego = np.asarray(egocentric(grid, row, col))
+    assert ego.shape == (2, 3, 2 * GRID - 1, 2 * GRID - 1, 5)
+    for a, b in np.ndindex(2, 3):
+        r, c = int(row[a, b]), int(col[a, b])
+        for i, j in np.ndindex(2 * GRID - 1, 2 * GRID - 1):
+            cell = (r + i - (GRID - 1), c + j - (GRID - 1))
+            on_board = 0 <= cell[0] < GRID and 0 <= cell[1] < GRID
+            expected = np.append(grid[a, b][cell], 1.0) if on_board else np.zeros(5)
+            np.testing.assert_array_equal(ego[a, b, i, j], expected, err_msg=f"{a, b, i, j}")
+
+
+def test_ego_network_reads_the_player_cell_from_the_observation():
+    """Two observations that differ only in the player's row/col features get different
+    egocentric inputs, hence (almost surely) different logits."""
+    from hackmatrix.env.wrapper import HackMatrixEnv
+    env = HackMatrixEnv()
+    obs, _ = env.reset(jax.random.PRNGKey(0), env.default_params)
+    moved = obs.at[0].set((float(obs[0]) * (GRID - 1) + 1) % GRID / (GRID - 1))
+    config = load_config(None, ["network.kind=ego", "network.hidden_sizes=[8]"])
+    network = make_network(config.network, NUM_ACTIONS)
+    params = network.init(jax.random.PRNGKey(0), obs[None])
+    assert params["params"]["EgoTower_0"]["Dense_0"]["kernel"].shape == (
+        (2 * GRID - 1) ** 2 * (GRID_CHANNELS + 1) + OBS_SIZE - GRID * GRID * GRID_CHANNELS, 8)
+    logits, _ = network.apply(params, jnp.stack([obs, moved]))
+    assert not np.allclose(logits[0], logits[1])
+
+
+def test_tiny_ego_network_trains_end_to_end():
+    config = load_config(None, [
+        "network.kind=ego", "network.hidden_sizes=[16]",
+        "env.num_envs=4", "ppo.num_steps=4", "ppo.total_timesteps=32",
+        "ppo.num_minibatches=2", "ppo.update_epochs=1", "run.updates_per_chunk=2"])
+    compiled = compile_for_config(config, make_mesh())
+    runner, metrics = compiled.chunk(compiled.init(jax.random.PRNGKey(0)), jnp.int32(2))
+    assert int(runner.update) == 2
+    assert np.all(np.isfinite(np.asarray(metrics["train/total_loss"])))

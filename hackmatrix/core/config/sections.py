@@ -76,8 +76,8 @@ class NetworkConfig(Checked):
     """Network section."""
 
     SECTION = "network"
-    kind: str = setting("mlp", "mlp (flat observation) or grid (convs over the grid)",
-                        choices=("mlp", "grid"))
+    kind: str = setting("mlp", "mlp (flat), grid (convs over the grid) or ego (player-centred)",
+                        choices=("mlp", "grid", "ego"))
     hidden_sizes: tuple = setting((256, 256), "dense layers of the actor and critic", **_LAYERS)
     activation: str = setting("tanh", "tanh or relu", choices=("tanh", "relu"))
     conv_channels: tuple = setting((32, 32), "channels of the 3x3 conv layers (grid only)",
