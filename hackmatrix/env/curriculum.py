@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from hackmatrix.env.constants import INITIAL_SCHED_INTERVAL, NUM_PROGRAMS, NUM_STAGES
 from hackmatrix.env.state import EnvState
+from hackmatrix.options import Checked, setting
 
 # Curriculum draws come from their own stream of the reset key, so the game's own draws
 # (corner, bonus, board) are the ones a plain new game would make from that key.
@@ -22,13 +23,19 @@ _STREAM = 0x6375
 
 
 @dataclass(frozen=True)
-class Curriculum:
+class Curriculum(Checked):
     """Which share of training games start advanced, and how far (frozen: a static env param)."""
 
-    share: float = 0.0  # probability that a new training game starts advanced (0: off)
-    max_stage: int = NUM_STAGES  # an advanced game starts on a stage uniform in 1..max_stage
-    max_programs: int = 0  # ...owning a uniform number in 0..max_programs of distinct programs
-    max_resources: int = 0  # ...with extra credits and extra energy each uniform in 0..this
+    SECTION = "curriculum"
+    share: float = setting(0.0, "probability that a new training game starts advanced (0: off)",
+                           low=0.0, high=1.0)
+    max_stage: int = setting(NUM_STAGES, "an advanced game starts on a stage uniform in "
+                                         "1..max_stage", low=1, high=NUM_STAGES)
+    max_programs: int = setting(0, "...owning a uniform number in 0..max_programs of distinct "
+                                   "programs", low=0, high=NUM_PROGRAMS)
+    # Credits and energy are int32 on the device and grow during a game: far below the limit.
+    max_resources: int = setting(0, "...with extra credits and extra energy each uniform in "
+                                    "0..this", low=0, high=1000)
 
     @property
     def enabled(self) -> bool:

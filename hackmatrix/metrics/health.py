@@ -9,55 +9,40 @@ a window not yet full) is not evaluated on it and counts neither way in the summ
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from hackmatrix.errors import ConfigError
+from hackmatrix.options import INT32_MAX, Checked, setting
 
 HEALTH_PREFIX = "health/"
 
 
 @dataclass(frozen=True)
-class HealthConfig:
-    """Thresholds of the health checks (config.yaml `metrics.health`).
+class HealthConfig(Checked):
+    """Thresholds of the health checks (config.yaml `metrics.health`), checked on construction.
 
-    approx_kl_max: healthy while `train/approx_kl` < this.
-    clip_frac_max: healthy while `train/clip_frac` < this.
-    entropy_min: healthy while `train/entropy` > this.
-    stall_window: number of most recent updates with finished episodes that the stall detector
-        compares, older half against newer half (at least 2).
-    stall_length_rise: the mean episode length "rises" when the newer half exceeds the older half
-        by more than this fraction of the older half's length (floor 1 step).
-    stall_return_tolerance: the mean episode return is "flat" when the halves differ by at most
-        this fraction of the older half's absolute return (floor 1.0, so returns near 0 compare
-        absolutely). Stalled = length rises while return stays flat.
-    stop_when_unhealthy: make `MetricsPipeline.should_stop` true once a check fails for
-        `stop_patience` consecutive evaluated updates.
-    stop_patience: consecutive failing updates of one check before stopping (at least 1).
+    The stall detector compares the older half of its window of updates with the newer half: the
+    mean episode length "rises" when the newer half exceeds the older by more than
+    stall_length_rise of the older (floor 1 step); the mean return is "flat" when the halves
+    differ by at most stall_return_tolerance of the older's absolute return (floor 1.0, so
+    returns near 0 compare absolutely). Stalled = length rises while return stays flat.
     """
 
-    approx_kl_max: float = 0.06
-    clip_frac_max: float = 0.30
-    entropy_min: float = 1.0
-    stall_window: int = 20
-    stall_length_rise: float = 0.10
-    stall_return_tolerance: float = 0.02
-    stop_when_unhealthy: bool = False
-    stop_patience: int = 3
-
-    def __post_init__(self):
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if field.type is bool:
-                if not isinstance(value, bool):
-                    raise ConfigError(f"metrics.health.{field.name} must be true or false")
-            elif isinstance(value, bool) or not isinstance(value, field.type | int):
-                raise ConfigError(f"metrics.health.{field.name} must be a number, got {value!r}")
-        if self.stall_window < 2:
-            raise ConfigError("metrics.health.stall_window must be at least 2")
-        if self.stop_patience < 1:
-            raise ConfigError("metrics.health.stop_patience must be at least 1")
-        if min(self.stall_length_rise, self.stall_return_tolerance) < 0:
-            raise ConfigError("metrics.health.stall_* thresholds must be non-negative")
+    SECTION = "metrics.health"
+    approx_kl_max: float = setting(0.06, "healthy while train/approx_kl < this",
+                                   low=0.0, open_low=True)
+    clip_frac_max: float = setting(0.30, "healthy while train/clip_frac < this",
+                                   low=0.0, open_low=True, high=1.0)
+    entropy_min: float = setting(1.0, "healthy while train/entropy > this", low=0.0)
+    stall_window: int = setting(20, "updates with finished episodes the stall detector compares",
+                                low=2, high=1_000_000)
+    stall_length_rise: float = setting(0.10, "a longer-episode rise beyond this fraction...",
+                                       low=0.0)
+    stall_return_tolerance: float = setting(0.02, "...while the return moves at most this fraction",
+                                            low=0.0)
+    stop_when_unhealthy: bool = setting(False, "make MetricsPipeline.should_stop true once a "
+                                               "check fails stop_patience updates in a row")
+    stop_patience: int = setting(3, "consecutive failing updates of one check before stopping",
+                                 low=1, high=INT32_MAX)
 
 
 @dataclass

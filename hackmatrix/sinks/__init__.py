@@ -5,7 +5,8 @@ mlflow, wandb. Another package adds a sink by subclassing `Sink` and registering
 the same entry-point group; config.yaml then selects it by that name.
 """
 
-from hackmatrix.sinks.base import STATUSES, Option, RunInfo, Sink
+from hackmatrix.options import Option
+from hackmatrix.sinks.base import STATUSES, RunInfo, Sink
 from hackmatrix.sinks.registry import (
     GROUP,
     available_sinks,

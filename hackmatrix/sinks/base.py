@@ -17,7 +17,6 @@ from that sink's point.
 import abc
 import importlib
 import importlib.util
-import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from hackmatrix.errors import ConfigError, SinkError
+from hackmatrix.options import Option
 
 STATUSES = ("finished", "interrupted", "failed")
 
@@ -60,31 +60,6 @@ class RunInfo:
         object.__setattr__(self, "directory", Path(self.directory))
         if self.start_step < 0:
             raise ValueError(f"RunInfo.start_step must be >= 0, got {self.start_step}")
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option of a sink: accepted types, default value, and a one-line description."""
-
-    types: tuple[type, ...]
-    default: Any
-    doc: str
-    choices: tuple | None = None
-
-
-def _type_names(types: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             dict: "a mapping", list: "a list", type(None): "null"}
-    return " or ".join(names.get(t, t.__name__) for t in types)
-
-
-def _accepts(types: tuple[type, ...], value: Any) -> bool:
-    """Type test where int counts as float but bool counts as neither."""
-    if isinstance(value, bool):
-        return bool in types
-    if isinstance(value, int) and float in types:
-        return True
-    return isinstance(value, types)
 
 
 def module_available(module: str) -> bool:
@@ -133,35 +108,22 @@ class Sink(abc.ABC):
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
         """Return the options with defaults filled in; raise ConfigError naming a bad one."""
-        unknown = sorted(set(options) - set(cls.OPTIONS))
+        unknown = sorted(str(name) for name in options if name not in cls.OPTIONS)
         if unknown:
             allowed = ", ".join(sorted(cls.OPTIONS)) or "(none)"
             raise ConfigError(
                 f"sink '{cls.NAME}': unknown option(s) {', '.join(unknown)}; allowed options: "
                 f"{allowed}"
             )
-        resolved = {}
-        for name, option in cls.OPTIONS.items():
-            value = options.get(name, option.default)
-            if name in options and not _accepts(option.types, value):
-                raise ConfigError(
-                    f"sink '{cls.NAME}': option {name} must be {_type_names(option.types)}, "
-                    f"got {value!r}"
-                )
-            if option.choices is not None and value not in option.choices:
-                raise ConfigError(
-                    f"sink '{cls.NAME}': option {name} must be one of "
-                    f"{', '.join(map(str, option.choices))}, got {value!r}"
-                )
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ConfigError(f"sink '{cls.NAME}': option {name} must be finite")
-            resolved[name] = value
+        resolved = {name: option.parse(options[name], f"sink '{cls.NAME}': option {name}")
+                    if name in options else option.default
+                    for name, option in cls.OPTIONS.items()}
         cls.check_options(resolved)
         return resolved
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
-        """Hook for checks across options or of value ranges; raise ConfigError on a bad one."""
+        """Hook for checks across options (each Option checks its own value); raise ConfigError."""
 
     @abc.abstractmethod
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:

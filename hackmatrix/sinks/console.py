@@ -10,8 +10,8 @@ import time
 from collections.abc import Mapping
 from typing import ClassVar
 
-from hackmatrix.errors import ConfigError
-from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.options import Option
+from hackmatrix.sinks.base import RunInfo, Sink
 
 DEFAULT_KEYS = [
     "train/mean_reward", "episode/return_mean", "episode/length_mean", "episode/win_rate",
@@ -45,24 +45,15 @@ class ConsoleSink(Sink):
 
     NAME = "console"
     OPTIONS: ClassVar[Mapping[str, Option]] = {
-        "every": Option((int,), 10, "print the table every this many updates"),
-        "total": Option((int, type(None)), None, "planned updates (default: the run's total)"),
+        "every": Option((int,), 10, "print the table every this many updates", low=1),
+        "total": Option((int, type(None)), None, "planned updates (default: the run's total)",
+                        low=1),
         "keys": Option((list, type(None)), None, "metric names in the table (default: a "
-                       "curated set)"),
+                       "curated set)", items=Option((str,), "", "metric name"), min_items=0),
         "stream": Option((str,), "stdout", "where to print", choices=("stdout", "stderr")),
         "progress_bar": Option((bool, type(None)), None, "redraw a bar every update (default: "
                                "only when the stream is a terminal)"),
     }
-
-    @classmethod
-    def check_options(cls, options: Mapping) -> None:
-        """`every` and `total` must be positive; `keys` a list of names."""
-        if options["every"] < 1:
-            raise ConfigError("sink 'console': option every must be at least 1")
-        if options["total"] is not None and options["total"] < 1:
-            raise ConfigError("sink 'console': option total must be at least 1")
-        if options["keys"] is not None and not all(isinstance(k, str) for k in options["keys"]):
-            raise ConfigError("sink 'console': option keys must be a list of metric names")
 
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)

@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 from hackmatrix.errors import ConfigError, SinkError
-from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.options import Option
+from hackmatrix.sinks.base import RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,8 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from hackmatrix.errors import SinkError
-from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.options import Option
+from hackmatrix.sinks.base import RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
 
 log = logging.getLogger(__name__)

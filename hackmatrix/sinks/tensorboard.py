@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.options import Option
+from hackmatrix.sinks.base import RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
 
 

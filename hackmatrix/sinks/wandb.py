@@ -27,8 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from hackmatrix.errors import ConfigError
-from hackmatrix.sinks.base import Option, RunInfo, Sink
+from hackmatrix.options import Option
+from hackmatrix.sinks.base import RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
 from hackmatrix.sinks.wandb_journal import WandbJournal
 from hackmatrix.sinks.wandb_log import has_exit_record, read_run_logs, start_stamp
@@ -70,19 +70,12 @@ class WandbSink(Sink):
         "mode": Option((str,), "offline", "offline, online or disabled",
                        choices=("offline", "online", "disabled")),
         "group": Option((str, type(None)), None, "run group (default: a multi-seed run's group)"),
-        "tags": Option((list,), [], "run tags"),
+        "tags": Option((list,), [], "run tags", items=Option((str,), "", "tag"), min_items=0),
         "x_axis": Option((str,), "perf/env_steps", "metric used as every chart's x-axis"),
         "artifact_type": Option((str,), "checkpoint", "type of checkpoint artifacts"),
-        "finish_timeout_s": Option((float,), 60.0, "longest wait for wandb to finish at close"),
+        "finish_timeout_s": Option((float,), 60.0, "longest wait for wandb to finish at close",
+                                   low=0.0, open_low=True),
     }
-
-    @classmethod
-    def check_options(cls, options: Mapping) -> None:
-        """The finish timeout must be positive; tags must be strings."""
-        if options["finish_timeout_s"] <= 0:
-            raise ConfigError("sink 'wandb': option finish_timeout_s must be positive")
-        if not all(isinstance(tag, str) for tag in options["tags"]):
-            raise ConfigError("sink 'wandb': option tags must be a list of strings")
 
     @classmethod
     def describe_output(cls, options: Mapping, run_dir: Path, multi_seed: bool) -> str | None:

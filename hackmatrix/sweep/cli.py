@@ -36,7 +36,7 @@ def register(subparsers) -> None:
 
 def read_sweep_section(config_path, sweep_path):
     """Return the `sweep:` mapping of the sweep file, else of the config file; ConfigError if none."""
-    from hackmatrix.core.config_file import read_config_file
+    from hackmatrix.core.config.file import read_config_file
     from hackmatrix.errors import ConfigError
 
     for path in (sweep_path, config_path):

@@ -49,7 +49,7 @@ def test_evals_fall_at_the_chunk_end_that_crosses_a_multiple():
     (["eval.metric=score"], "'eval.metric' must be one of"),
     (["eval.mode=up"], "'eval.mode' must be one of"),
     (["eval.target=high"], "'eval.target' must be a number"),
-    (["eval.patience=-1"], "'eval.patience' must be an integer >= 0"),
+    (["eval.patience=-1"], r"'eval.patience' must be an integer in \[0, 2147483647\], got -1"),
     (["eval.patience=3"], "eval.patience need evaluation during training"),
 ])
 def test_bad_eval_settings_name_the_key_and_the_fix(overrides, message):

@@ -40,8 +40,9 @@ def test_seed_list(overrides, seeds):
 
 @pytest.mark.parametrize("value", ["0", "-2", "[]", "[1, 1]", "[1, 2.5]", "true", "four"])
 def test_bad_seeds_name_key_value_and_what_is_allowed(value):
-    with pytest.raises(ConfigError, match=r"'run.seeds' must be an integer >= 1 or a non-empty "
-                                          r"list of distinct integers, got"):
+    with pytest.raises(ConfigError, match=r"'run.seeds' must be an integer in \[1, 1024\] or a "
+                                          r"list of 1 to 1024 distinct integers in "
+                                          r"\[0, 4294967295\], got"):
         load_config(None, [f"run.seeds={value}"])
 
 

@@ -35,7 +35,7 @@ def test_wrong_spec_is_a_clear_error(section, message):
 
 def test_out_of_range_value_is_refused_before_compile():
     spec = parse_sweep({"method": "random", "params": {"ppo.gamma": {"low": 0.9, "high": 1.5}}})
-    with pytest.raises(ConfigError, match=r"'ppo.gamma' must be a float in \(0, 1\]"):
+    with pytest.raises(ConfigError, match=r"'ppo.gamma' must be a number in \(0, 1\]"):
         check_ranges(load_config(None, []), spec)
 
 

@@ -106,7 +106,7 @@ def test_config_passes_the_curriculum_to_the_training_env():
 
 
 @pytest.mark.parametrize("override, allowed", [
-    ("curriculum.share=1.5", "a float in [0, 1]"),
+    ("curriculum.share=1.5", "a number in [0, 1]"),
     ("curriculum.max_stage=9", "an integer in [1, 8]"),
     ("curriculum.max_programs=24", "an integer in [0, 23]"),
     ("curriculum.max_resources=-1", "an integer in [0, 1000]"),

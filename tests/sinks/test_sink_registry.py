@@ -37,9 +37,9 @@ def test_unknown_option_names_the_allowed_ones():
 
 
 def test_bad_option_values():
-    with pytest.raises(ConfigError, match="option every must be an integer, got 'ten'"):
+    with pytest.raises(ConfigError, match="option every must be an integer >= 1, got 'ten'"):
         validate_sink_specs([{"type": "console", "every": "ten"}])
-    with pytest.raises(ConfigError, match="every must be at least 1"):
+    with pytest.raises(ConfigError, match="every must be an integer >= 1, got 0"):
         validate_sink_specs([{"type": "console", "every": 0}])
     with pytest.raises(ConfigError, match="mode must be one of offline, online, disabled"):
         validate_sink_specs([{"type": "wandb", "mode": "cloud"}])

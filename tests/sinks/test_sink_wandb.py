@@ -98,7 +98,7 @@ def test_points_wandb_never_wrote_before_a_sigkill_are_logged_on_resume(make_run
 
 
 def test_options_are_checked():
-    with pytest.raises(ConfigError, match="finish_timeout_s must be positive"):
+    with pytest.raises(ConfigError, match="finish_timeout_s must be a number > 0, got 0"):
         validate_sink_specs([{"type": "wandb", "finish_timeout_s": 0}])
     assert validate_sink_specs([{"type": "wandb"}])[0]["mode"] == "offline"
 

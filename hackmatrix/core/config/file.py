@@ -15,6 +15,9 @@ class UniqueKeyLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, list | dict | set):
+                raise ConfigError(f"a key at line {key_node.start_mark.line + 1} is a "
+                                  f"{type(key).__name__}; keys are plain names")
             if key in seen:
                 raise ConfigError(f"key '{key}' appears twice (line {key_node.start_mark.line + 1})")
             seen.add(key)
@@ -45,3 +48,6 @@ def read_config_file(path) -> dict:
         raise ConfigError(f"config file '{path}': {err}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"config file '{path}' is not valid YAML: {yaml_problem(err)}") from None
+    except RecursionError:
+        raise ConfigError(f"config file '{path}' nests lists or mappings too deeply for a "
+                          f"config") from None
