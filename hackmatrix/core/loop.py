@@ -30,6 +30,7 @@ import numpy as np
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, is_multi_seed, seed_list, to_dict
+from hackmatrix.core.distributed import process_zero_decides
 from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
@@ -259,6 +260,9 @@ class _Session:
         self.runner, self.update = runner, update
         self.run_dir, self.info, self.pipeline, self.log = run_dir, info, pipeline, log
         self.last_checkpoint = last_checkpoint
+        # Known to every process alike (only process 0 has a checkpoint path): the final save is
+        # a collective that all processes must join or skip together.
+        self.saved = last_checkpoint is not None
         self.checkpointed_update = update
         self.checkpointed_at = time.monotonic()
         self.batch = batch_size(config)
@@ -269,7 +273,7 @@ class _Session:
         """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
         status = "finished"
         while self.update < self.trainer.num_updates:
-            if signals.requested:
+            if process_zero_decides(signals.requested):
                 status = "interrupted"
                 break
             self._one_chunk()
@@ -278,7 +282,7 @@ class _Session:
                 break
             if self._checkpoint_due():
                 self.save()
-        if self.checkpointed_update != self.update or self.last_checkpoint is None:
+        if self.checkpointed_update != self.update or not self.saved:
             self.save()
         params = jax.tree.map(np.asarray, jax.device_get(self.runner.params))
         if status == "interrupted":
@@ -331,7 +335,7 @@ class _Session:
         minutes = self.config.checkpoint.every_minutes
         by_count = every and self.update // every > self.checkpointed_update // every
         by_time = minutes and time.monotonic() - self.checkpointed_at >= 60.0 * minutes
-        return bool(by_count or by_time)
+        return process_zero_decides(bool(by_count or by_time))
 
     def save(self):
         """Write a checkpoint of the current runner state (every process joins the gather).
@@ -344,6 +348,7 @@ class _Session:
                      "checkpoint is written anyway (that sink is reported when it fails)")
         host = ckpt.host_copy(self.runner)
         self.checkpointed_update, self.checkpointed_at = self.update, time.monotonic()
+        self.saved = True
         if self.run_dir is None:
             return
         header = {

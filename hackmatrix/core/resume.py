@@ -17,8 +17,9 @@ from hackmatrix.core.run_dir import read_run_info, run_dir_of_checkpoint
 from hackmatrix.errors import CheckpointError, ConfigError
 
 # Keys that change neither the computation nor its shapes, so a resumed run stays exact.
+# run.distributed too: the same mesh of devices trains the same, in one process or several.
 RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.", "run.compilation_cache",
-                      "run.sinks_failure")
+                      "run.sinks_failure", "run.distributed")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
                 raise ConfigError(
                     f"config key '{key}' cannot change when resuming (it would change the "
                     f"training itself); allowed when resuming: sinks, checkpoint.*, "
-                    f"metrics.health.*, run.compilation_cache, run.sinks_failure")
+                    f"metrics.health.*, run.compilation_cache, run.sinks_failure, "
+                    f"run.distributed")
             flat[key] = value
         config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
                                                            for t in overrides})
