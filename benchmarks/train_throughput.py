@@ -1,6 +1,7 @@
 """Training throughput: env steps/s of whole PPO updates (rollout + learning + metrics).
 
-For each env count (x 128 steps, default MLP, the PPO shape `hackmatrix train` would use after
+For each network kind (`--network mlp grid`: one table line per kind and env count, same run)
+and env count (x 128 steps, the PPO shape `hackmatrix train` would use after
 auto-scaling) it measures:
   * the trainer: the compiled chunk of `hackmatrix.core` (K updates per call, metrics reduced
     inside the jit, one device->host transfer per chunk);
@@ -19,6 +20,7 @@ alone: the most any trainer with this network and PPO shape could gain over it, 
 rollout that cost nothing.
 
     python benchmarks/train_throughput.py [--num-envs 64 256 1024] [--num-steps 128] [--updates 3]
+        [--network mlp grid]
 """
 
 import argparse
@@ -206,10 +208,10 @@ def measure_python_loop(config, env, env_params, compiled, updates):
     return _rate(one_update, _start(compiled), updates, n_batch)
 
 
-def measure(num_envs, num_steps, updates, baseline):
-    """Print and return the measurements of one env count."""
+def measure(num_envs, num_steps, updates, baseline, network="mlp"):
+    """Print and return the measurements of one network kind at one env count."""
     config = auto_scale_for_batch_size(load_config(None, [
-        f"env.num_envs={num_envs}", f"ppo.num_steps={num_steps}",
+        f"network.kind={network}", f"env.num_envs={num_envs}", f"ppo.num_steps={num_steps}",
         f"ppo.total_timesteps={num_envs * num_steps * 1000}",
         f"run.updates_per_chunk={updates}"]))
     env, env_params = default_env(config)
@@ -244,7 +246,7 @@ def measure(num_envs, num_steps, updates, baseline):
     _, metrics_s = timed(reduce, info, traj.action, stats, repeats=3)
     parts = rollout_s + learn_s + metrics_s
     result = {
-        "num_envs": num_envs, "compile_s": compile_s, "sps": steps / chunk_s,
+        "network": network, "num_envs": num_envs, "compile_s": compile_s, "sps": steps / chunk_s,
         "shape": f"{config.ppo.num_minibatches} mb x {config.ppo.update_epochs} ep "
                  f"(minibatch {minibatch_size(config)})",
         "env": env_s / parts, "policy": policy_s / parts, "learn": learn_s / parts,
@@ -255,7 +257,7 @@ def measure(num_envs, num_steps, updates, baseline):
                                                           updates)
         result["python_loop_sps"] = measure_python_loop(config, env, env_params, compiled,
                                                         updates)
-    line = (f"{num_envs:>5} envs  {result['shape']:<28} trainer {result['sps']:>8,.0f} steps/s"
+    line = (f"{network:<4} {num_envs:>5} envs  {result['shape']:<28} trainer {result['sps']:>8,.0f} steps/s"
             f"  | env {result['env']:5.1%}  policy {result['policy']:5.1%}  learn "
             f"{result['learn']:5.1%}  metrics {result['metrics']:5.1%}"
             f"  | compile {compile_s:5.1f}s")
@@ -278,13 +280,16 @@ def main():
     parser.add_argument("--num-envs", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--num-steps", type=int, default=128)
     parser.add_argument("--updates", type=int, default=3, help="updates per timed chunk")
+    parser.add_argument("--network", nargs="+", default=["mlp"], choices=["mlp", "grid"],
+                        help="network kinds to measure (config defaults otherwise)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the straightforward implementation")
     args = parser.parse_args()
-    print(f"backend {jax.default_backend()}, {jax.device_count()} device(s); default MLP; "
+    print(f"backend {jax.default_backend()}, {jax.device_count()} device(s); "
           f"env steps/s include the PPO update", flush=True)
     for num_envs in args.num_envs:
-        measure(num_envs, args.num_steps, args.updates, not args.no_baseline)
+        for network in args.network:
+            measure(num_envs, args.num_steps, args.updates, not args.no_baseline, network)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ def register(subparsers) -> None:
                              "policy exported by hackmatrix export")
     parser.add_argument("--episodes", type=int, default=100, help="episodes to play (100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the episodes (0)")
+    parser.add_argument("--best", action="store_true",
+                        help="use the run's best checkpoint (checkpoints/best.ckpt, kept by "
+                             "evaluation during training) instead of its newest")
     parser.add_argument("--seed-index", type=int, default=0, metavar="I",
                         help="which seed of a multi-seed run (run.seeds): index I into its seed "
                              "list (0)")
@@ -86,6 +89,19 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse an unwritable --json file before the evaluation, not after it."""
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"--json {path} cannot be written ({err.strerror}); choose a writable "
+                          "path") from None
+    if not existed:
+        path.unlink()
+
+
 def run(args, out=None) -> int:
     """Run `hackmatrix eval`; returns the exit status."""
     out = out or sys.stdout
@@ -93,10 +109,15 @@ def run(args, out=None) -> int:
         raise ConfigError(f"--episodes must be at least 1, got {args.episodes}")
     if args.max_steps is not None and args.max_steps < 1:
         raise ConfigError(f"--max-steps must be at least 1, got {args.max_steps}")
+    if args.json:
+        _check_writable(Path(args.json))
     from hackmatrix.analysis.evaluate import evaluate
-    from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
+    from hackmatrix.analysis.policy import GREEDY, SAMPLE, best_checkpoint, load_policy
 
-    policy = load_policy(args.checkpoint, compilation_cache=True, seed_index=args.seed_index)
+    source, seed_index = args.checkpoint, args.seed_index
+    if args.best:
+        source, seed_index = best_checkpoint(args.checkpoint, args.seed_index)
+    policy = load_policy(source, compilation_cache=True, seed_index=seed_index)
     if args.log_to_sinks and policy.exported:
         raise ConfigError("--log-to-sinks needs a checkpoint of a run; an exported policy has "
                           "no run to log to")

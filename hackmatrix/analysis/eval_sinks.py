@@ -28,10 +28,15 @@ SCALARS = ("win_rate", "final_stage_mean", "final_stage_ci95", "return_mean", "r
 
 
 def summary_metrics(summary: dict, prefix: str) -> dict:
-    """Flatten one summary of `evaluate` to {prefix + name: float}, leaving out undefined CIs."""
+    """Flatten one summary of `evaluate` to {prefix + name: float}, leaving out undefined CIs.
+
+    Programs appear twice: as a share of all actions and as uses per game (program_uses/).
+    """
     out = {f"{prefix}{k}": summary[k] for k in SCALARS if summary[k] is not None}
     out.update({f"{prefix}actions/{k}": v for k, v in summary["actions"].items()})
     out.update({f"{prefix}actions/program/{name}": summary["programs"][name]["share"]
+                for name in PROGRAM_NAMES})
+    out.update({f"{prefix}program_uses/{name}": summary["programs"][name]["per_episode"]
                 for name in PROGRAM_NAMES})
     out.update({f"{prefix}reward/{k}": summary["rewards"][k] for k in REWARD_KEYS})
     return {k: float(v) for k, v in out.items() if math.isfinite(v)}

@@ -99,7 +99,31 @@ def load_policy(path_or_run_dir, compilation_cache: bool = False, seed_index: in
                                                               runner.params)
     return Policy(network=trainer.network, params=jax.tree.map(jnp.asarray, params),
                   config=config, header=header, checkpoint=path,
-                  seed=None if seeds is None else int(seeds[seed_index]))
+                  seed=header.get("seed") if seeds is None else int(seeds[seed_index]))
+
+
+def best_checkpoint(run_dir, seed_index: int = 0) -> tuple:
+    """Return (best checkpoint file, seed index within it) of a run directory (`--best`).
+
+    A multi-seed run keeps one best checkpoint per seed (best-seed-<s>.ckpt), each holding only
+    that seed, so the index within the file is 0.
+    """
+    from hackmatrix.core.evaluation import best_name
+    from hackmatrix.core.run_dir import CHECKPOINT_DIR, read_run_info
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"--best needs a run directory, got '{run_dir}'; name the run "
+                          f"directory instead of a checkpoint file")
+    seeds = read_run_info(run_dir).get("seeds")
+    if seeds is not None and not 0 <= seed_index < len(seeds):
+        raise ConfigError(f"--seed-index {seed_index}: run '{run_dir}' has the seeds {seeds}; "
+                          f"allowed: 0 to {len(seeds) - 1}")
+    path = run_dir / CHECKPOINT_DIR / best_name(None if seeds is None else seeds[seed_index])
+    if not path.is_file():
+        raise CheckpointError(f"'{path}' does not exist: the run kept no best checkpoint; train "
+                              f"with eval.every_updates=N to evaluate during training")
+    return path, 0
 
 
 def enable_compilation_cache(config: Config) -> None:

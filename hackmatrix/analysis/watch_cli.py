@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     parser.add_argument("--episode", type=int, default=0,
                         help="which episode of that seed: episode i of `hackmatrix eval --seed` "
                              "(0)")
+    parser.add_argument("--best", action="store_true",
+                        help="use the run's best checkpoint (checkpoints/best.ckpt, kept by "
+                             "evaluation during training) instead of its newest")
     parser.add_argument("--seed-index", type=int, default=0, metavar="I",
                         help="which seed of a multi-seed run (run.seeds): index I into its seed "
                              "list (0)")
@@ -81,10 +84,13 @@ def run(args, stdin=None, stdout=None, sleep=None) -> int:
         meta, frames = read_replay(args.replay)
         source = iter(frames)
     else:
-        from hackmatrix.analysis.policy import GREEDY, SAMPLE, load_policy
+        from hackmatrix.analysis.policy import GREEDY, SAMPLE, best_checkpoint, load_policy
         from hackmatrix.analysis.watch import live_frames
 
-        policy = load_policy(args.checkpoint, compilation_cache=True, seed_index=args.seed_index)
+        source, seed_index = args.checkpoint, args.seed_index
+        if args.best:
+            source, seed_index = best_checkpoint(args.checkpoint, args.seed_index)
+        policy = load_policy(source, compilation_cache=True, seed_index=seed_index)
         mode = GREEDY if args.policy == "greedy" else SAMPLE
         max_steps = args.max_steps or policy.config.env.max_steps_in_episode
         meta = {"checkpoint": str(policy.checkpoint), "update": policy.update,

@@ -1,7 +1,7 @@
 """Scale the PPO shape to the batch size: keep minibatches near the reference, fewer epochs, lower lr.
 
 Reference: 256 envs x 128 steps = 32768 transitions, 4 minibatches (8192 each) x 4 epochs = 16
-gradient steps at lr 7.5e-4. For a batch `g` times larger: num_minibatches ~ 4g (the divisor of the
+gradient steps at lr 1.5e-3. For a batch `g` times larger: num_minibatches ~ 4g (the divisor of the
 batch closest to batch/8192), update_epochs = max(2, 4 // g), and the learning rate times
 16 / (new gradient steps). Batches no larger than the reference are left as they are.
 """

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from hackmatrix.core.config_file import read_config_file
+from hackmatrix.core.config_file import read_config_file, yaml_problem
+from hackmatrix.env.constants import NUM_PROGRAMS, NUM_STAGES
+from hackmatrix.env.curriculum import Curriculum
 from hackmatrix.errors import ConfigError
 from hackmatrix.metrics.health import HealthConfig
 
@@ -35,7 +37,7 @@ class PPOConfig:
     total_timesteps: int = 1_572_864
     update_epochs: int = 4
     num_minibatches: int = 4
-    learning_rate: float = 7.5e-4
+    learning_rate: float = 1.5e-3
     anneal_lr: bool = True
     gamma: float = 0.99
     gae_lambda: float = 0.95
@@ -82,6 +84,27 @@ class CheckpointConfig:
     keep_last: int = 3
 
 
+# The eval summary scalars (hackmatrix.analysis.evaluate.summarize) that eval.metric may name.
+EVAL_METRICS = ("win_rate", "final_stage_mean", "return_mean", "length_mean", "truncated_rate")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Eval section: evaluation during training, the best checkpoint, early stopping, GIFs."""
+
+    every_updates: int = 0
+    episodes: int = 32
+    seed: int = 1_000_003
+    max_steps: int = 1000
+    sampled: bool = False
+    metric: str = "final_stage_mean"
+    mode: str = "max"
+    target: float | None = None
+    patience: int = 0
+    gif_every: int = 0
+    gif_max_steps: int = 300
+
+
 DEFAULT_SINKS = ("console", "jsonl", "tensorboard", "mlflow")
 
 
@@ -94,6 +117,8 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     run: RunConfig = field(default_factory=RunConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    curriculum: Curriculum = field(default_factory=Curriculum)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
     # A uniform policy over this game's valid actions has a masked entropy of only ~0.8 nats
     # (few actions are valid in most states), so the generic entropy floor of 1.0 is lowered.
     health: HealthConfig = field(default_factory=lambda: HealthConfig(entropy_min=0.2))
@@ -108,7 +133,8 @@ class Config:
 SECTIONS = {
     "env": ("env", EnvConfig), "ppo": ("ppo", PPOConfig), "network": ("network", NetworkConfig),
     "run": ("run", RunConfig), "checkpoint": ("checkpoint", CheckpointConfig),
-    "metrics.health": ("health", HealthConfig),
+    "curriculum": ("curriculum", Curriculum),
+    "eval": ("evaluation", EvalConfig), "metrics.health": ("health", HealthConfig),
 }
 ACTIVATIONS = ("tanh", "relu")
 NETWORK_KINDS = ("mlp", "grid")
@@ -156,6 +182,21 @@ RANGES = {
     "checkpoint.every_updates": (_non_negative, "an integer >= 0 (0 = never by count)"),
     "checkpoint.every_minutes": (_non_negative, "a float >= 0 (0 = never by time)"),
     "checkpoint.keep_last": (_positive, "an integer >= 1"),
+    "curriculum.share": (lambda x: 0.0 <= x <= 1.0, "a float in [0, 1] (0: off)"),
+    "curriculum.max_stage": (lambda x: 1 <= x <= NUM_STAGES, f"an integer in [1, {NUM_STAGES}]"),
+    "curriculum.max_programs": (lambda x: 0 <= x <= NUM_PROGRAMS,
+                                f"an integer in [0, {NUM_PROGRAMS}]"),
+    "curriculum.max_resources": (lambda x: 0 <= x <= 1000, "an integer in [0, 1000]"),
+    "eval.every_updates": (_non_negative, "an integer >= 0 (0 = no eval during training)"),
+    "eval.episodes": (_positive, "an integer >= 1"),
+    "eval.seed": (lambda x: -(2**63) <= x < 2**63, "an integer that fits in 64 bits"),
+    "eval.max_steps": (_positive, "an integer >= 1"),
+    "eval.metric": (lambda x: x in EVAL_METRICS, f"one of {list(EVAL_METRICS)}"),
+    "eval.mode": (lambda x: x in ("max", "min"), "one of ['max', 'min'] (is higher better?)"),
+    "eval.target": (lambda x: x is None or math.isfinite(x), "a finite number or null (off)"),
+    "eval.patience": (_non_negative, "an integer >= 0 (0 = off)"),
+    "eval.gif_every": (_non_negative, "an integer >= 0 (0 = no GIFs)"),
+    "eval.gif_max_steps": (_positive, "an integer >= 1"),
     "metrics.health.approx_kl_max": (_positive, "a float > 0"),
     "metrics.health.clip_frac_max": (_unit_open, "a float in (0, 1]"),
     "metrics.health.entropy_min": (_non_negative, "a float >= 0"),
@@ -172,10 +213,16 @@ def all_keys() -> list:
     return keys + ["sinks"]
 
 
+def _shown(key) -> str:
+    """A user's key as one printable line (control characters escaped)."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def _unknown(key, valid):
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid)}"
-    return ConfigError(f"unknown config key '{key}'{hint}")
+    return ConfigError(f"unknown config key '{_shown(key)}'{hint}")
 
 
 def _coerce(key, value, default):
@@ -216,6 +263,9 @@ def _coerce(key, value, default):
     return value
 
 
+# Keys whose default is None (off): a number turns them on.
+OPTIONAL_NUMBERS = ("eval.target",)
+
 SEEDS_ALLOWED = "an integer >= 1 or a non-empty list of distinct integers"
 
 
@@ -254,7 +304,7 @@ def flatten(mapping: dict, valid: list) -> dict:
         if body is None:
             return
         if not isinstance(body, dict):
-            raise ConfigError(f"config section '{prefix}' must be a mapping, got {body!r}")
+            raise ConfigError(f"config section '{_shown(prefix)}' must be a mapping, got {body!r}")
         for name, value in body.items():
             key = f"{prefix}.{name}"
             if prefix in SECTIONS:
@@ -289,6 +339,11 @@ def config_from_dict(flat: dict, explicit=frozenset()) -> Config:
             value = getattr(base, f.name)
             if key == "run.seeds" and key in flat:
                 value = _coerce_seeds(flat[key])
+            elif key in OPTIONAL_NUMBERS and key in flat:
+                value = None if flat[key] is None else _coerce(key, flat[key], 0.0)
+                check = RANGES[key]
+                if not check[0](value):
+                    raise ConfigError(f"config key '{key}' must be {check[1]}, got {value!r}")
             elif key in flat:
                 value = _coerce(key, flat[key], value)
                 check = RANGES.get(key)
@@ -318,6 +373,13 @@ def check_consistency(config: Config) -> None:
         raise ConfigError(
             f"ppo.total_timesteps={config.ppo.total_timesteps} is less than one batch "
             f"(env.num_envs x ppo.num_steps = {batch}); allowed: at least {batch}")
+    ev = config.evaluation
+    needs_eval = [k for k, on in (("eval.target", ev.target is not None),
+                                  ("eval.patience", ev.patience), ("eval.gif_every", ev.gif_every))
+                  if on]
+    if needs_eval and not ev.every_updates:
+        raise ConfigError(f"{', '.join(needs_eval)} need evaluation during training, which "
+                          f"eval.every_updates=0 turns off; set eval.every_updates to N >= 1")
 
 
 def nearest_divisor(n: int, target: float) -> int:
@@ -337,7 +399,8 @@ def parse_override(text: str) -> tuple:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as err:
-        raise ConfigError(f"override '{text}': value is not valid YAML ({err})") from None
+        raise ConfigError(f"override {text!r}: value is not valid YAML "
+                          f"({yaml_problem(err)})") from None
     if value is None:
         raise ConfigError(f"override '{text}' has no value")
     return key, value
@@ -374,10 +437,14 @@ def load_config(path=None, overrides=()) -> Config:
     """
     valid = all_keys()
     flat = {}
-    if path is not None:
-        loaded = read_config_file(path)
-        flat = flatten(loaded, valid)
-    from_file = config_from_dict(flat)
+    try:
+        if path is not None:
+            flat = flatten(read_config_file(path), valid)
+        from_file = config_from_dict(flat)
+    except ConfigError as err:
+        if path is None or str(path) in str(err):
+            raise
+        raise ConfigError(f"config file '{path}': {err}") from None
     defaults = flat_dict(Config())
     explicit = {k for k, v in flat_dict(from_file).items() if v != defaults[k]}
     for text in overrides:

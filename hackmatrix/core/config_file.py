@@ -21,6 +21,14 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML error in one line: what is wrong and where (PyYAML's own text spans lines)."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return " ".join(f"{problem}{where}".split())
+
+
 def read_config_file(path) -> dict:
     """Return the parsed YAML of a config file ({} when empty), or raise ConfigError saying why."""
     path = Path(path)
@@ -36,4 +44,4 @@ def read_config_file(path) -> dict:
     except ConfigError as err:
         raise ConfigError(f"config file '{path}': {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+        raise ConfigError(f"config file '{path}' is not valid YAML: {yaml_problem(err)}") from None

@@ -31,6 +31,7 @@ from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, is_multi_seed, seed_list, to_dict
 from hackmatrix.core.distributed import process_zero_decides
+from hackmatrix.core.evaluation import TrainingEval
 from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
 from hackmatrix.core.parallel import (
@@ -66,13 +67,16 @@ class RunResult:
     """How a training run ended."""
 
     run_dir: Path
-    status: str  # "finished", "interrupted" (SIGINT/SIGTERM) or "stopped" (metrics health)
+    # "finished", "interrupted" (SIGINT/SIGTERM), "stopped" (metrics health) or "early_stopped"
+    # (an eval stopping rule, see hackmatrix.core.evaluation; stop_reason says which)
+    status: str
     update: int  # updates completed
     checkpoint: Path | None  # the last checkpoint written
     params: object  # final params (host arrays; stacked on a leading seed axis when multi-seed)
     seeds: tuple = ()  # the seeds trained (one for a plain run)
     signum: int | None = None  # the signal that interrupted the run
     sink_failures: tuple = ()  # one line per sink that failed during the run
+    stop_reason: str | None = None  # why an early-stopped run stopped
 
 
 class Interrupted(KeyboardInterrupt):
@@ -202,7 +206,7 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
                        git_commit=info.get("git_commit"), resumed=resume is not None,
                        start_step=update, total_updates=num_updates)
     pipeline = open_group(specs, run_info, seeds if multi else None, config.health, is_main)
-    status, session = "failed", None
+    status, session, evaluation = "failed", None, None
     try:
         log(f"compiling the training chunk ({config.env.num_envs} envs x {config.ppo.num_steps} "
             f"steps, up to {config.run.updates_per_chunk} updates per chunk, "
@@ -215,26 +219,34 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
         else:
             compiled = (compile_for_config(config, mesh) if trainer is None
                         else compile_trainer(trainer, mesh))
+        compile_seconds = time.monotonic() - start
         runner = (place(host, compiled.shardings) if resume is not None else
                   compiled.init(stack_seed_keys(seeds) if multi
                                 else jax.random.PRNGKey(config.run.seed)))
         log(f"ready in {time.monotonic() - start:.1f}s")
+        # Evaluation during training (hackmatrix.core.evaluation), called at chunk ends.
+        evaluation = TrainingEval(config, compiled.trainer, run_dir, seeds if multi else None,
+                                  resume.header if resume else None, pipeline, log)
         if multi and run_dir is not None:
             log(f"{len(seeds)} seeds, each its own run in {run_dir}/seed-<s>/; the console "
                 f"shows the mean over the seeds (health flags: the minimum, 0 when any seed "
                 f"fails)")
         session = _Session(config, compiled.trainer, compiled.chunk, runner, update, run_dir,
                            info, pipeline, log, resume.checkpoint if resume else None,
-                           seeds if multi else None)
+                           seeds if multi else None, evaluation)
+        session.system.compile_seconds = compile_seconds
         signals.armed = True
         result = session.run(signals)
-        status = "finished" if result.status == "finished" else "interrupted"
+        status = "finished" if result.status in ("finished", "early_stopped") else "interrupted"
         if result.checkpoint is not None and is_main:
             pipeline.log_artifact(result.checkpoint)
+        evaluation.finish(result.checkpoint, result.params)
     except Interrupted:
         status = "interrupted"  # during the compile: the sinks record an interrupted run
         raise
     finally:
+        if evaluation is not None:
+            evaluation.close()
         pipeline.close(status)
         if session is not None and status != "failed" and run_dir is not None:
             log(describe_outputs(run_dir, specs, session.last_checkpoint, status, multi))
@@ -255,7 +267,7 @@ class _Session:
     """The mutable state of one host loop."""
 
     def __init__(self, config, trainer, chunk, runner, update, run_dir, info, pipeline, log,
-                 last_checkpoint, seeds):
+                 last_checkpoint, seeds, evaluation):
         self.config, self.trainer, self.chunk = config, trainer, chunk
         self.runner, self.update = runner, update
         self.run_dir, self.info, self.pipeline, self.log = run_dir, info, pipeline, log
@@ -268,6 +280,7 @@ class _Session:
         self.batch = batch_size(config)
         self.seeds = seeds  # None for a one-seed run, whose runner has no seed axis
         self.system = SystemMonitor()
+        self.evaluation = evaluation
 
     def run(self, signals) -> RunResult:
         """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
@@ -280,6 +293,9 @@ class _Session:
             if self.pipeline.should_stop:
                 status = "stopped"
                 break
+            if self.evaluation.stop_reason:
+                status = "early_stopped"
+                break
             if self._checkpoint_due():
                 self.save()
         if self.checkpointed_update != self.update or not self.saved:
@@ -291,9 +307,13 @@ class _Session:
             self.log(f"stopped at update {self.update}: a health check failed "
                      f"{self.config.health.stop_patience} updates in a row "
                      f"(metrics.health.stop_when_unhealthy); checkpoint {self.last_checkpoint}")
+        elif status == "early_stopped":
+            self.log(f"stopped early at update {self.update}: {self.evaluation.stop_reason}; "
+                     f"checkpoint {self.last_checkpoint}")
         return RunResult(self.run_dir, status, self.update, self.last_checkpoint, params,
                          self.seeds or (self.config.run.seed,),
-                         signals.signum if status == "interrupted" else None)
+                         signals.signum if status == "interrupted" else None,
+                         stop_reason=self.evaluation.stop_reason)
 
     def _one_chunk(self):
         n = min(self.trainer.chunk_size, self.trainer.num_updates - self.update)
@@ -304,6 +324,11 @@ class _Session:
                     [{k: v[s] for k, v in host.items()} for s in range(len(self.seeds))])
         rows = [unstack_updates(m)[:n] for m in per_seed]
         seconds = time.monotonic() - start
+        # Evaluation hook: eval/* of each seed join the row of the chunk's last update.
+        evals = self.evaluation.at_chunk_end(self.update, self.update + n, runner,
+                                             self._header(self.update + n))
+        for seed_rows, point in zip(rows, evals, strict=True):
+            seed_rows[-1].update(point)
         # One host-side sample per chunk, after the transfer above: it adds no device sync.
         system = self.system.sample()
         for i in range(n):
@@ -351,14 +376,20 @@ class _Session:
         self.saved = True
         if self.run_dir is None:
             return
+        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, host,
+                                         self._header(self.update),
+                                         self.config.checkpoint.keep_last)
+
+    def _header(self, update: int) -> dict:
+        """The checkpoint header of the runner state after `update` updates."""
         header = {
-            "update": self.update, "last_logged_step": self.pipeline.last_step,
-            "env_steps": self.update * self.batch, "run_id": self.info.get("run_id"),
+            "update": update, "last_logged_step": self.pipeline.last_step,
+            "env_steps": update * self.batch, "run_id": self.info.get("run_id"),
             "name": self.info.get("name"), "config": to_dict(self.config),
             "explicit": sorted(self.config.explicit),
             "autoscaled": [list(c) for c in self.config.autoscaled],
+            "eval": self.evaluation.state(),
         }
         if self.seeds is not None:
             header["seeds"] = list(self.seeds)
-        self.last_checkpoint = ckpt.save(self.run_dir / CHECKPOINT_DIR, host, header,
-                                         self.config.checkpoint.keep_last)
+        return header

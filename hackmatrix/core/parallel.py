@@ -129,7 +129,8 @@ def _cache_key(config):
     """The config reduced to the sections that shape the computation (seeds aside)."""
     return dataclasses.replace(
         config, run=type(config.run)(updates_per_chunk=config.run.updates_per_chunk),
-        checkpoint=type(config.checkpoint)(), health=type(config.health)(), sinks=(),
+        checkpoint=type(config.checkpoint)(), health=type(config.health)(),
+        evaluation=type(config.evaluation)(), sinks=(),
         explicit=frozenset(), autoscaled=())
 
 

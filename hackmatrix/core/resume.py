@@ -16,10 +16,12 @@ from hackmatrix.core.config import (
 from hackmatrix.core.run_dir import read_run_info, run_dir_of_checkpoint
 from hackmatrix.errors import CheckpointError, ConfigError
 
-# Keys that change neither the computation nor its shapes, so a resumed run stays exact.
+# Keys that change neither the computation nor its shapes, so a resumed run stays exact. Of
+# eval.*, only the stopping rules and GIFs: the others define what the eval history compares.
 # run.distributed too: the same mesh of devices trains the same, in one process or several.
 RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.", "run.compilation_cache",
-                      "run.sinks_failure", "run.distributed")
+                      "run.sinks_failure", "run.distributed", "eval.target", "eval.patience",
+                      "eval.gif_every", "eval.gif_max_steps")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
                     f"config key '{key}' cannot change when resuming (it would change the "
                     f"training itself); allowed when resuming: sinks, checkpoint.*, "
                     f"metrics.health.*, run.compilation_cache, run.sinks_failure, "
-                    f"run.distributed")
+                    f"run.distributed, eval.target, eval.patience, eval.gif_every, "
+                    f"eval.gif_max_steps")
             flat[key] = value
         config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
                                                            for t in overrides})
@@ -85,10 +88,10 @@ def config_differences(header: dict, config) -> list:
     except ConfigError:
         return []
     ours = flat_dict(config)
-    # run.* names and places the run; of it only the seed list shapes the state.
+    # run.* names and places the run; of it only the seed list shapes the state; eval.* none.
     return [f"{key} ({theirs[key]!r} there, {ours[key]!r} here)" for key in sorted(theirs)
             if key in ours and not key.startswith(RESUMABLE_PREFIXES)
-            and (key == "run.seeds" or not key.startswith("run."))
+            and (key == "run.seeds" or not key.startswith("run.")) and not key.startswith("eval.")
             and _plain(theirs[key]) != _plain(ours[key])]
 
 

@@ -82,6 +82,14 @@ class GroupPipeline:
         for pipeline in self.pipelines:
             pipeline.log_artifact(path)
 
+    def log_video(self, key: str, path, step: int, seed_index: int = 0) -> None:
+        """Hand an animated GIF of one seed (index into the seeds) to that seed's sinks."""
+        self.pipelines[seed_index].log_video(key, path, step)
+
+    def log_export(self, path, name: str, seed_index: int = 0) -> None:
+        """Hand one seed's exported policy directory to that seed's sinks."""
+        self.pipelines[seed_index].log_export(path, name)
+
     def flush(self) -> bool:
         """Wait until every sink has delivered and flushed all points so far; False on timeout."""
         # Every pipeline is flushed, also after one timed out (no short-circuit).

@@ -26,7 +26,8 @@ def default_env(config: Config):
     """Return the real HackMatrix env and its params for a config."""
     from hackmatrix.env import EnvParams, HackMatrixEnv
 
-    return HackMatrixEnv(), EnvParams(max_steps_in_episode=config.env.max_steps_in_episode)
+    return HackMatrixEnv(), EnvParams(max_steps_in_episode=config.env.max_steps_in_episode,
+                                      curriculum=config.curriculum)
 
 
 def make_train(config: Config, env=None, env_params=None, reduce_fn=None) -> Trainer:

@@ -1,7 +1,7 @@
 """`hackmatrix train`: train with config.yaml (+ dotted overrides), or resume a run exactly.
 
-Exit status: 0 finished; 1 stopped by a health check (stop_when_unhealthy); 2 an error (bad config,
-corrupt checkpoint, locked run directory, ...); 3 a sink failed during the run (unless
+Exit status: 0 finished (or stopped early by an eval rule: eval.target, eval.patience); 1 stopped
+by a health check (stop_when_unhealthy); 2 an error (bad config, corrupt checkpoint, locked run directory, ...); 3 a sink failed during the run (unless
 run.sinks_failure is warn); 130 interrupted by SIGINT (Ctrl-C) and 143 by SIGTERM (128 + the
 signal number, as shells report signals), after the checkpoint was written.
 """

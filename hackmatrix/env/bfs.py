@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from hackmatrix.env.constants import BLOCK, GRID, NUM_CELLS, UNREACHABLE
+from hackmatrix.env.constants import BLOCK, GRID, NUM_CELLS
 from hackmatrix.env.state import EnvState
 
 I32 = jnp.int32
@@ -166,32 +166,6 @@ def select_cell(lo, hi, n):
 def count_cells(lo, hi):
     """Return the number of cells set in bitboard (lo, hi)."""
     return lax.population_count(lo) + lax.population_count(hi)
-
-
-def bfs_distance(passable, src_row, src_col) -> jnp.ndarray:
-    """Return int32[6, 6] BFS distances from the source over `passable` cells (else UNREACHABLE).
-
-    The source has distance 0 and is always expanded, whether or not it is passable.
-    """
-    plo, phi = pack(passable)
-    slo, shi = cell_bits(src_row, src_col)
-    cell_word = jnp.asarray(_CELL_WORD)
-    cell_pos = jnp.asarray(_CELL_POS)
-
-    def cond(carry):
-        return (carry[0] | carry[1]) != 0
-
-    def body(carry):
-        flo, fhi, vlo, vhi, level, dist = carry
-        nlo, nhi = spread_bits(flo, fhi)
-        nlo, nhi = nlo & plo & ~vlo, nhi & phi & ~vhi
-        new = ((jnp.where(cell_word == 0, nlo, nhi) >> cell_pos) & 1) == 1
-        return nlo, nhi, vlo | nlo, vhi | nhi, level + 1, jnp.where(new, level + 1, dist)
-
-    src = jnp.asarray(_CELL) == src_row * GRID + src_col
-    dist0 = jnp.where(src & _in_bounds(src_row, src_col), I32(0), I32(UNREACHABLE))
-    carry = lax.while_loop(cond, body, (slo, shi, slo, shi, I32(0), dist0))
-    return carry[5].reshape(GRID, GRID)
 
 
 def exit_distance(state: EnvState) -> jnp.ndarray:

@@ -1,23 +1,31 @@
-"""The array observation of rules §9: player(10) ++ programs(23) ++ grid(6x6x42)."""
+"""The array observation of rules §9, laid out as constants.OBS_LAYOUT describes."""
 
 import jax.numpy as jnp
 
 from hackmatrix.env.constants import (
     BLOCK,
     CRYPTOG,
+    ENEMY_MAX_HP,
     EXIT,
     GRID,
     KIND_DATA,
     KIND_PROGRAM,
     KIND_QUESTION,
+    MAX_HP,
     NUM_CELLS,
+    NUM_ENEMY_TYPES,
     NUM_PROGRAMS,
+    NUM_STAGES,
+    OBS_LAYOUT,
     PICKUP,
 )
 from hackmatrix.env.entities import valid_slots
 from hackmatrix.env.state import EnvState
 
 F32 = jnp.float32
+_PLAYER = OBS_LAYOUT.vector[0]
+# Enemy hp is scaled by the largest max hp of any type, so it lies in [0, 1].
+_ENEMY_HP_SCALE = max(ENEMY_MAX_HP)
 
 
 def _first_per_cell(entities, feats):
@@ -35,69 +43,82 @@ def _first_per_cell(entities, feats):
 
 def _player_features(state: EnvState):
     p = state.player
-    return jnp.stack([
-        p.row / 5, p.col / 5, p.hp / 3,
-        jnp.minimum(p.credits / 50, 1.0), jnp.minimum(p.energy / 50, 1.0),
-        (state.stage - 1) / 7, p.data_siphons / 10, (p.attack - 1) / 2,
-        state.show, state.calm,
-    ]).astype(F32)
+    features = {
+        "row": p.row / 5, "col": p.col / 5, "hp": p.hp / MAX_HP,
+        "credits": jnp.minimum(p.credits / 50, 1.0), "energy": jnp.minimum(p.energy / 50, 1.0),
+        "stage": (state.stage - 1) / (NUM_STAGES - 1), "data_siphons": p.data_siphons / 10,
+        "attack": (p.attack - 1) / 2, "show": state.show, "calm": state.calm,
+    }
+    return jnp.stack([features[name] for name in _PLAYER.labels]).astype(F32)
 
 
-def _enemy_channels(state: EnvState):
-    """Return float32[36, 7]: channels 0-6 (first enemy per cell, hidden cryptogs zeroed)."""
+def _enemy_channels(state: EnvState) -> dict:
+    """Return the enemy channel groups, each float32[36, n]: the first enemy on each cell,
+    zeroed where it is a hidden cryptog."""
     e = state.enemies
-    feats = jnp.concatenate([
-        e.type[:, None] == jnp.arange(4)[None, :], (e.hp / 3)[:, None],
-        e.stunned[:, None], e.from_siphon[:, None],
-    ], axis=1, dtype=F32)
-    per_cell = _first_per_cell(e, feats)
+    per_enemy = {
+        "enemy_type": e.type[:, None] == jnp.arange(NUM_ENEMY_TYPES)[None, :],
+        "enemy_hp": (e.hp / _ENEMY_HP_SCALE)[:, None],
+        "enemy_stunned": e.stunned[:, None],
+        "enemy_from_siphon": e.from_siphon[:, None],
+    }
+    per_cell = _first_per_cell(e, jnp.concatenate(list(per_enemy.values()), axis=1, dtype=F32))
     rows = jnp.arange(NUM_CELLS) // GRID
     cols = jnp.arange(NUM_CELLS) % GRID
     visible = (rows == state.player.row) | (cols == state.player.col) | state.show
     hidden = (per_cell[:, CRYPTOG] > 0) & ~visible
-    return jnp.where(hidden[:, None], 0.0, per_cell)
+    per_cell = jnp.where(hidden[:, None], 0.0, per_cell)
+    return _split_columns(per_cell, per_enemy)
 
 
-def _cell_channels(state: EnvState):
-    """Return float32[36, 35]: channels 7-41 (blocks, transmission timer, resources, content)."""
+def _split_columns(columns, groups: dict) -> dict:
+    """Cut float32[36, n] into {group: its columns}, in the order and widths of `groups`."""
+    out, start = {}, 0
+    for name, value in groups.items():
+        out[name] = columns[:, start:start + value.shape[1]]
+        start += value.shape[1]
+    return out
+
+
+def _cell_channels(state: EnvState) -> dict:
+    """Return the cell channel groups (blocks, transmission timer, resources, content)."""
     g = state.grid
     flat = {k: v.reshape(NUM_CELLS) for k, v in vars(g).items()}
     is_block = flat["content"] == BLOCK
     kind = jnp.where(is_block, flat["block_kind"], 0)
     is_data = kind == KIND_DATA
     is_program = kind == KIND_PROGRAM
-    program_onehot = is_program[:, None] & (
-        flat["block_program"][:, None] == jnp.arange(NUM_PROGRAMS)[None, :])
     t = state.transmissions
-    timer = _first_per_cell(t, jnp.minimum(t.timer / 4, 1.0)[:, None])
-    head = [
-        is_data, is_program, kind == KIND_QUESTION,
-        jnp.where(is_data, flat["block_points"], 0) / 9,
-        is_block & flat["siphoned"],
-    ]
-    tail = [
-        jnp.where(is_data | is_program, flat["block_spawn"], 0) / 9,
-        flat["credits"] / 3, flat["energy"] / 3,
-        flat["content"] == PICKUP, flat["content"] == EXIT, flat["siphon_center"],
-    ]
-    return jnp.concatenate([
-        jnp.stack(head, axis=1).astype(F32), program_onehot.astype(F32),
-        jnp.stack(tail[:1], axis=1).astype(F32), timer, jnp.stack(tail[1:], axis=1).astype(F32),
-    ], axis=1)
+    columns = {
+        "block_kind": kind[:, None] == jnp.array([KIND_DATA, KIND_PROGRAM, KIND_QUESTION]),
+        "block_points": jnp.where(is_data, flat["block_points"], 0) / 9,
+        "block_siphoned": is_block & flat["siphoned"],
+        "block_program": is_program[:, None] & (
+            flat["block_program"][:, None] == jnp.arange(NUM_PROGRAMS)[None, :]),
+        "block_spawn": jnp.where(is_data | is_program, flat["block_spawn"], 0) / 9,
+        "transmission_timer": _first_per_cell(t, jnp.minimum(t.timer / 4, 1.0)[:, None]),
+        "credits": flat["credits"] / 3,
+        "energy": flat["energy"] / 3,
+        "pickup": flat["content"] == PICKUP,
+        "exit": flat["content"] == EXIT,
+        "siphon_center": flat["siphon_center"],
+    }
+    return {k: (v if v.ndim == 2 else v[:, None]).astype(F32) for k, v in columns.items()}
 
 
 def observe_structured(state: EnvState) -> dict:
-    """Return {"player": f32[10], "programs": f32[23], "grid": f32[6, 6, 42]}."""
-    grid = jnp.concatenate([_enemy_channels(state), _cell_channels(state)], axis=1)
+    """Return {"player": f32[10], "programs": f32[23], "grid": f32[6, 6, 42]} (OBS_LAYOUT)."""
+    groups = {**_enemy_channels(state), **_cell_channels(state)}
+    grid = jnp.concatenate([groups[g.name] for g in OBS_LAYOUT.channels], axis=1)
     return {
         "player": _player_features(state),
         "programs": state.player.owned.astype(F32),
-        "grid": grid.reshape(GRID, GRID, -1),
+        "grid": grid.reshape(OBS_LAYOUT.grid_shape + (-1,)),
     }
 
 
 def observe(state: EnvState) -> jnp.ndarray:
-    """Return the flat float32[1545] observation (rules §9)."""
+    """Return the flat float32[1545] observation (rules §9, OBS_LAYOUT)."""
     parts = observe_structured(state)
-    return jnp.concatenate(
-        [parts["player"], parts["programs"], parts["grid"].reshape(-1)]).astype(F32)
+    vector = [parts[g.name] for g in OBS_LAYOUT.vector]
+    return jnp.concatenate(vector + [parts["grid"].reshape(-1)]).astype(F32)

@@ -2,6 +2,8 @@
 
 from flax import struct
 
+from hackmatrix.env.curriculum import Curriculum
+
 
 @struct.dataclass
 class EnvParams:
@@ -13,3 +15,5 @@ class EnvParams:
     """
 
     max_steps_in_episode: int = struct.field(pytree_node=False, default=5000)
+    # Training-only start states (env/curriculum.py); off by default, never used by evaluation.
+    curriculum: Curriculum = struct.field(pytree_node=False, default=Curriculum())

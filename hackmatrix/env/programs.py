@@ -1,4 +1,10 @@
-"""Programs (actions 5..27): applicability, cost and the 23 effects (rules §5)."""
+"""Programs (actions 5..27): applicability, cost and the 23 effects (rules §5).
+
+`RULES` binds each row of constants.PROGRAMS, by name, to its applicability and effect.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -14,11 +20,11 @@ from hackmatrix.env.constants import (
     GRID,
     KIND_NONE,
     MAX_HP,
-    NUM_PROGRAMS,
     NUM_STAGES,
     PROGRAM_CREDITS,
     PROGRAM_ENERGY,
     VIRUS,
+    in_program_order,
 )
 from hackmatrix.env.entities import (
     hit_enemies,
@@ -52,39 +58,42 @@ def _on_block(state):
     return valid_slots(e) & has_cell(*pack(state.grid.content == BLOCK), e.row, e.col)
 
 
-def program_applicable(state: EnvState) -> jnp.ndarray:
-    """Return bool[23]: the applicability column of rules §5.1 (costs not checked)."""
-    p, e, t, g = state.player, state.enemies, state.transmissions, state.grid
-    live = valid_slots(e)
-    any_enemy = e.count > 0
-    any_trans = t.count > 0
-    block = g.content == BLOCK
-    crowded = block | occupancy(e) | occupancy(t)
-    return jnp.stack([
-        any_enemy,  # PUSH
-        any_enemy,  # PULL
-        (crowded & _ring(p.row, p.col)).any(),  # CRASH
-        any_enemy | any_trans,  # WARP
-        any_enemy,  # POLY
-        jnp.bool_(True),  # WAIT
-        _on_block(state).any(),  # DEBUG
-        (live & (e.row == p.row)).any(),  # ROW
-        (live & (e.col == p.col)).any(),  # COL
-        state.undo.valid,  # UNDO
-        jnp.bool_(True),  # STEP
-        jnp.bool_(True),  # SIPH+
-        p.credits >= 4,  # EXCH
-        ~state.show,  # SHOW
-        p.hp < MAX_HP,  # RESET
-        ~state.calm,  # CALM
-        (live & (e.type == DAEMON)).any(),  # D_BOM
-        any_trans,  # DELAY
-        (live & (e.type == VIRUS)).any(),  # ANTI-V
-        state.stage < NUM_STAGES,  # SCORE
-        (block & ~g.siphoned & (g.block_spawn > 0)).any(),  # REDUC
-        state.atk_uses < 2,  # ATK+
-        g.siphoned.any(),  # HACK
-    ])
+def _any_enemy(state):
+    return state.enemies.count > 0
+
+
+def _any_transmission(state):
+    return state.transmissions.count > 0
+
+
+def _any_enemy_of(enemy_type):
+    def applicable(state):
+        e = state.enemies
+        return (valid_slots(e) & (e.type == enemy_type)).any()
+    return applicable
+
+
+def _crowded_ring(state):
+    """Some block, enemy or transmission stands on the player's 8 neighbours (CRASH)."""
+    crowded = (state.grid.content == BLOCK) | occupancy(state.enemies) | occupancy(
+        state.transmissions)
+    return (crowded & _ring(state.player.row, state.player.col)).any()
+
+
+def _in_line(axis):
+    def applicable(state):
+        e = state.enemies
+        return (valid_slots(e) & (getattr(e, axis) == getattr(state.player, axis))).any()
+    return applicable
+
+
+def _reducible(state):
+    g = state.grid
+    return ((g.content == BLOCK) & ~g.siphoned & (g.block_spawn > 0)).any()
+
+
+def _always(state):
+    return jnp.bool_(True)
 
 
 def program_affordable(state: EnvState) -> jnp.ndarray:
@@ -319,11 +328,45 @@ def hack(key, state):
     return _hit(state, state.grid.siphoned[e.row, e.col], state.player.attack)
 
 
-EFFECTS = (
-    push, pull, crash, warp, poly, wait, debug, row, col, undo, step, siph_plus, exch, show,
-    reset, calm, d_bom, delay, anti_v, score, reduc, atk_plus, hack,
-)
-assert len(EFFECTS) == NUM_PROGRAMS
+class ProgramRule(NamedTuple):
+    """How the JAX engine runs one program of constants.PROGRAMS (rules §5.1, §5.2)."""
+
+    applicable: Callable  # EnvState -> bool (costs and ownership are checked by the mask)
+    effect: Callable  # (key, EnvState) -> (EnvState, kills before the Sweep)
+
+
+RULES = {
+    "PUSH": ProgramRule(_any_enemy, push),
+    "PULL": ProgramRule(_any_enemy, pull),
+    "CRASH": ProgramRule(_crowded_ring, crash),
+    "WARP": ProgramRule(lambda s: _any_enemy(s) | _any_transmission(s), warp),
+    "POLY": ProgramRule(_any_enemy, poly),
+    "WAIT": ProgramRule(_always, wait),
+    "DEBUG": ProgramRule(lambda s: _on_block(s).any(), debug),
+    "ROW": ProgramRule(_in_line("row"), row),
+    "COL": ProgramRule(_in_line("col"), col),
+    "UNDO": ProgramRule(lambda s: s.undo.valid, undo),
+    "STEP": ProgramRule(_always, step),
+    "SIPH+": ProgramRule(_always, siph_plus),
+    "EXCH": ProgramRule(lambda s: s.player.credits >= 4, exch),
+    "SHOW": ProgramRule(lambda s: ~s.show, show),
+    "RESET": ProgramRule(lambda s: s.player.hp < MAX_HP, reset),
+    "CALM": ProgramRule(lambda s: ~s.calm, calm),
+    "D_BOM": ProgramRule(_any_enemy_of(DAEMON), d_bom),
+    "DELAY": ProgramRule(_any_transmission, delay),
+    "ANTI-V": ProgramRule(_any_enemy_of(VIRUS), anti_v),
+    "SCORE": ProgramRule(lambda s: s.stage < NUM_STAGES, score),
+    "REDUC": ProgramRule(_reducible, reduc),
+    "ATK+": ProgramRule(lambda s: s.atk_uses < 2, atk_plus),
+    "HACK": ProgramRule(lambda s: s.grid.siphoned.any(), hack),
+}
+_RULES = in_program_order(RULES)
+_EFFECTS = tuple(rule.effect for rule in _RULES)
+
+
+def program_applicable(state: EnvState) -> jnp.ndarray:
+    """Return bool[23]: the applicability column of rules §5.1 (costs not checked)."""
+    return jnp.stack([jnp.asarray(rule.applicable(state), bool) for rule in _RULES])
 
 
 def apply_program(key, state: EnvState, program):
@@ -335,7 +378,7 @@ def apply_program(key, state: EnvState, program):
             energy=p.energy - jnp.asarray(_COST_ENERGY)[program],
         )
     )
-    state, kills = jax.lax.switch(program, EFFECTS, key, paid)
+    state, kills = jax.lax.switch(program, _EFFECTS, key, paid)
     # One Sweep for all programs: between actions every live enemy has hp >= 1, so it only
     # removes what this effect's Hits (or D_BOM's target) brought to 0, and under vmap one sort
     # replaces one per damaging branch.

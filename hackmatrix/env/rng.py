@@ -29,11 +29,14 @@ import jax
 import jax.numpy as jnp
 
 from hackmatrix.env.constants import (
+    CORNERS,
     GRID,
     MAX_BLOCKS,
     MAX_ENEMIES,
     MIN_BLOCKS,
+    NUM_BONUSES,
     NUM_CELLS,
+    NUM_ENEMY_TYPES,
     SPAWN_TRIES,
 )
 
@@ -69,13 +72,13 @@ def _unit(words):
 def reset_draws(key):
     """Return (corner index in [0,4), bonus index in [0,3): credits, energy, data siphon)."""
     k = event_key(key, RESET)
-    return choice_index(_sub(k, 0), 4), choice_index(_sub(k, 1), 3)
+    return choice_index(_sub(k, 0), len(CORNERS)), choice_index(_sub(k, 1), NUM_BONUSES)
 
 
 def generation_header(key):
     """Return (exit index among the 3 corners != player in corner order, block count 5..11)."""
     k = event_key(key, GENERATE)
-    exit_idx = choice_index(_sub(k, 0), 3)
+    exit_idx = choice_index(_sub(k, 0), len(CORNERS) - 1)
     count = jax.random.randint(_sub(k, 1), (), MIN_BLOCKS, MAX_BLOCKS + 1, dtype=jnp.int32)
     return exit_idx, count
 
@@ -117,7 +120,7 @@ def spawn_draws(key, event, occurrence):
     """
     words = jax.random.bits(event_key(key, event, occurrence), (2 * SPAWN_TRIES + 1,), jnp.uint32)
     cells = _below(words[:-1], NUM_CELLS)
-    return cells // GRID, cells % GRID, _below(words[-1], 4)
+    return cells // GRID, cells % GRID, _below(words[-1], NUM_ENEMY_TYPES)
 
 
 def warp_draw(key, n_targets):
@@ -127,7 +130,8 @@ def warp_draw(key, n_targets):
 
 def poly_draws(key):
     """Return int32[MAX_ENEMIES]: per enemy list position, index into the 3 other types."""
-    return jax.random.randint(event_key(key, POLY), (MAX_ENEMIES,), 0, 3, dtype=jnp.int32)
+    others = NUM_ENEMY_TYPES - 1
+    return jax.random.randint(event_key(key, POLY), (MAX_ENEMIES,), 0, others, dtype=jnp.int32)
 
 
 def enemy_order_draws(key, substep):

@@ -62,6 +62,10 @@ _BLOCK_KEYS = ("row", "col", "kind", "points", "program", "spawn", "siphoned")
 _BLOCK_KINDS = {"data": KIND_DATA, "program": KIND_PROGRAM, "question": KIND_QUESTION}
 
 
+# Every field is stored as int32; a larger value is refused by name, not by an OverflowError.
+INT32_MAX = 2**31 - 1
+
+
 def _fail(path, problem, value):
     raise ScenarioError(f"scenario field {path or '<root>'}: {problem} (got {value!r})")
 
@@ -81,11 +85,12 @@ def _list(value, path):
     return value
 
 
-def _int(value, path, lo, hi=None):
+def _int(value, path, lo, hi=INT32_MAX):
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         _fail(path, "expected an integer", value)
-    if value < lo or (hi is not None and value > hi):
-        _fail(path, f"out of range {lo}..{'' if hi is None else hi}", value)
+    hi = INT32_MAX if hi is None else hi
+    if value < lo or value > hi:
+        _fail(path, f"out of range {lo}..{hi}", value)
     return int(value)
 
 

@@ -7,13 +7,15 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_LAYOUT, OBS_SIZE
+from hackmatrix.env.curriculum import Curriculum, advance_start
 from hackmatrix.env.generation import game_start, generate_stage
 from hackmatrix.env.mask import action_mask as env_action_mask
+from hackmatrix.env.obs_layout import ObsLayout
 from hackmatrix.env.observation import observe
 from hackmatrix.env.params import EnvParams
 from hackmatrix.env.rewards import calculate_reward
-from hackmatrix.env.spaces import Box, Discrete
+from hackmatrix.env.spaces import box, discrete
 from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 from hackmatrix.env.step import reset as env_reset
@@ -33,9 +35,15 @@ class WrapperState:
     action_mask: jnp.ndarray  # bool[28]
 
 
-def _generate(key_step, key_reset, reset, state: EnvState) -> EnvState:
+def _game_start(key, curriculum: Curriculum) -> EnvState:
+    """The start of a new game before its first board, advanced by an enabled curriculum."""
+    fresh = game_start(key)
+    return advance_start(key, fresh, curriculum) if curriculum.enabled else fresh
+
+
+def _generate(key_step, key_reset, reset, state: EnvState, curriculum: Curriculum) -> EnvState:
     """A new game from key_reset where `reset`, else the next stage of `state` from key_step."""
-    fresh = game_start(key_reset)
+    fresh = _game_start(key_reset, curriculum)
     base = jax.tree.map(lambda a, b: jnp.where(reset, a, b), fresh, state)
     return generate_stage(jnp.where(reset, key_reset, key_step), base)
 
@@ -63,7 +71,11 @@ class HackMatrixEnv:
     def reset(self, key, params: EnvParams | None = None):
         """Start a new game; return (obs float32[1545], WrapperState)."""
         params = self.default_params if params is None else params
-        obs, env_state = env_reset(key, params)
+        if params.curriculum.enabled:
+            env_state = generate_stage(key, _game_start(key, params.curriculum))
+            obs = observe(env_state)
+        else:
+            obs, env_state = env_reset(key, params)
         return obs, WrapperState(env_state=env_state, episode_return=jnp.float32(0.0),
                                  episode_length=jnp.int32(0),
                                  action_mask=env_action_mask(env_state))
@@ -115,8 +127,8 @@ class HackMatrixEnv:
         # One generation per step serves both the next stage and the auto-reset, and runs only
         # for the environments that need it (see sparse_apply).
         next_state = apply_where(
-            new_stage | finished, _generate, (key_step, key_reset, finished, env_state),
-            env_state)
+            new_stage | finished, functools.partial(_generate, curriculum=params.curriculum),
+            (key_step, key_reset, finished, env_state), env_state)
         next_state = WrapperState(
             env_state=next_state,
             episode_return=jnp.where(finished, jnp.float32(0.0), episode_return),
@@ -135,12 +147,17 @@ class HackMatrixEnv:
             return state.action_mask
         return env_action_mask(state)
 
-    def action_space(self, params: EnvParams | None = None) -> Discrete:
-        """Return the 28-action discrete space."""
+    def action_space(self, params: EnvParams | None = None):
+        """Return the 28-action discrete space (gymnax's class when installed)."""
         del params
-        return Discrete(NUM_ACTIONS)
+        return discrete(NUM_ACTIONS)
 
-    def observation_space(self, params: EnvParams | None = None) -> Box:
+    def observation_space(self, params: EnvParams | None = None):
         """Return the float32[1545] observation space (features lie in [0, inf), mostly [0, 1])."""
         del params
-        return Box(0.0, jnp.inf, (OBS_SIZE,))
+        return box(0.0, jnp.inf, (OBS_SIZE,))
+
+    def observation_layout(self, params: EnvParams | None = None) -> ObsLayout:
+        """Return the named groups of the flat observation (vector slices, grid channels)."""
+        del params
+        return OBS_LAYOUT

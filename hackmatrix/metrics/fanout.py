@@ -79,6 +79,14 @@ class SinkWorker:
         """Queue an artifact for this sink."""
         self._put(("artifact", step, path))
 
+    def submit_video(self, key: str, path: Path, step: int) -> None:
+        """Queue an animated GIF of `key` at `step` for this sink."""
+        self._put(("video", step, (key, path)))
+
+    def submit_export(self, path: Path, name: str) -> None:
+        """Queue an exported policy directory for this sink."""
+        self._put(("export", None, (path, name)))
+
     def request_flush(self) -> threading.Event | None:
         """Queue a flush; the returned event is set once it ran (None if the sink is disabled)."""
         done = threading.Event()
@@ -136,6 +144,11 @@ class SinkWorker:
             if kind == "metrics":
                 self._call(step, self.sink.log_metrics, _apply_nonfinite_policy(self.sink, payload),
                            step)
+            elif kind in ("video", "export"):
+                # Sinks written before these calls existed (not subclassing Sink) lack them.
+                method = getattr(self.sink, f"log_{kind}", None)
+                if method is not None:
+                    self._call(step, method, *payload, *([step] if kind == "video" else []))
             else:
                 self._call(step, self.sink.log_artifact, payload)
 

@@ -123,6 +123,16 @@ class MetricsPipeline:
         for worker in self._workers:
             worker.submit_artifact(path, self._guard.last)
 
+    def log_video(self, key: str, path: str | Path, step: int) -> None:
+        """Hand an animated GIF of update `step` to every sink (callable from any thread)."""
+        for worker in self._workers:
+            worker.submit_video(key, Path(path), step)
+
+    def log_export(self, path: str | Path, name: str) -> None:
+        """Hand an exported policy directory (`name`: final or best) to every sink."""
+        for worker in self._workers:
+            worker.submit_export(Path(path), name)
+
     def flush(self, timeout_s: float | None = None) -> bool:
         """Wait until every sink has taken and flushed all points so far; False on timeout."""
         deadline = time.monotonic() + (self._close_timeout_s if timeout_s is None else timeout_s)

@@ -1,4 +1,5 @@
-"""System metrics (`system/*`): process CPU and memory, host memory, device memory where reported.
+"""System metrics (`system/*`): process CPU and memory, host memory, device memory where reported,
+and the seconds spent compiling the training chunk (the same value at every update of a session).
 
 Sampled on the host with psutil and the JAX runtime's allocator statistics; nothing here touches
 a device array, so a sample never waits for queued device work (no sync on the training path).
@@ -14,6 +15,7 @@ RSS = "system/rss_mib"
 HOST_AVAILABLE = "system/host_available_mib"
 DEVICE_IN_USE = "system/device_memory_mib"
 DEVICE_PEAK = "system/device_memory_peak_mib"
+COMPILE = "system/compile_seconds"
 
 
 def device_memory(devices) -> dict:
@@ -45,6 +47,8 @@ class SystemMonitor:
         self._devices = list(jax.local_devices() if devices is None else devices)
         # psutil's CPU % is measured between two calls: this first call starts the interval.
         self._process.cpu_percent(interval=None)
+        # Seconds this process spent compiling the training chunk; set by the loop once known.
+        self.compile_seconds: float | None = None
 
     def sample(self) -> dict[str, float]:
         """Return the metrics now: CPU % since the last sample (100 = one core), memory in MiB."""
@@ -57,4 +61,6 @@ class SystemMonitor:
         if device:
             out[DEVICE_IN_USE] = device["bytes_in_use"] / MIB
             out[DEVICE_PEAK] = device["peak_bytes_in_use"] / MIB
+        if self.compile_seconds is not None:
+            out[COMPILE] = float(self.compile_seconds)
         return out

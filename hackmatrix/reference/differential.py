@@ -21,26 +21,15 @@ from hackmatrix.env import (
     step,
 )
 from hackmatrix.env.constants import (
-    DIRECTION_NAMES,
+    ACTION_NAMES,
     NUM_ACTIONS,
-    NUM_DIRECTIONS,
     PROGRAM_ACTION_OFFSET,
-    PROGRAM_NAMES,
     REWARD_KEYS,
 )
 from hackmatrix.reference.game import Game
 
 TOLERANCE = 1e-5
 MAX_REPORTED = 5
-
-
-def action_name(action: int) -> str:
-    """Readable name of an action index."""
-    if action < NUM_DIRECTIONS:
-        return DIRECTION_NAMES[action]
-    if action < PROGRAM_ACTION_OFFSET:
-        return "SIPHON"
-    return PROGRAM_NAMES[action - PROGRAM_ACTION_OFFSET]
 
 
 @dataclass
@@ -63,14 +52,14 @@ class Coverage:
 
     def missing(self) -> list:
         """Actions and components never exercised."""
-        return ([f"action {a} ({action_name(a)})" for a in range(NUM_ACTIONS)
+        return ([f"action {a} ({ACTION_NAMES[a]})" for a in range(NUM_ACTIONS)
                  if not self.actions[a]]
                 + [f"component {k}" for k in REWARD_KEYS if not self.components[k]])
 
     def summary(self) -> str:
         """A readable table of the counts."""
         lines = [f"{self.games} games, {self.steps} steps", "actions:"]
-        lines += [f"  {a:2d} {action_name(a):7s} {self.actions[a]}" for a in range(NUM_ACTIONS)]
+        lines += [f"  {a:2d} {ACTION_NAMES[a]:7s} {self.actions[a]}" for a in range(NUM_ACTIONS)]
         lines.append("reward components (non-zero):")
         lines += [f"  {k:22s} {self.components[k]}" for k in REWARD_KEYS]
         return "\n".join(lines)
@@ -166,7 +155,8 @@ def _reference_start(start: Start) -> Game:
 
 def _describe(game: _Game, action, problems: list) -> str:
     head = (f"game seed={game.start.seed} ({game.start.label}), step {game.t}, "
-            + ("initial state" if action is None else f"action {action} ({action_name(action)})"))
+            + ("initial state" if action is None
+               else f"action {action} ({ACTION_NAMES[action]})"))
     before = json.dumps(game.prev_scenario, separators=(",", ":"))
     return "\n".join([head] + [f"  {p}" for p in problems]
                      + [f"  state before the step (scenario): {before}"])
@@ -178,7 +168,7 @@ def _compare(jax_out: dict, game: _Game, ref_out: dict) -> list:
     if list(jax_out["mask"]) != list(ref_out["mask"]):
         diff = [a for a in range(NUM_ACTIONS) if bool(jax_out["mask"][a]) != ref_out["mask"][a]]
         problems.append("mask differs at " + ", ".join(
-            f"{a} ({action_name(a)}): jax={bool(jax_out['mask'][a])}" for a in diff))
+            f"{a} ({ACTION_NAMES[a]}): jax={bool(jax_out['mask'][a])}" for a in diff))
     obs_j, obs_r = np.asarray(jax_out["obs"]), ref_out["obs"]
     bad = np.flatnonzero(np.abs(obs_j - obs_r) > TOLERANCE)
     if len(bad):

@@ -7,7 +7,6 @@ from hackmatrix.env.constants import (
     GLITCH,
     MAX_ENEMIES,
     MAX_PENDING_SPAWNS,
-    VIRUS,
 )
 from hackmatrix.reference import draws
 from hackmatrix.reference.generation import spawn_transmission
@@ -55,7 +54,7 @@ def _hatch_transmissions(state: State) -> None:
 
 def _enemy_actions(state: State, key) -> None:
     """Step (2): one or two sub-steps; each enemy attacks at most once per turn."""
-    substeps = 2 if any(e.type == VIRUS for e in state.enemies) else 1
+    substeps = max((ENEMY_STEPS[e.type] for e in state.enemies), default=1)
     attacked = set()
     for s in range(substeps):
         u = draws.enemy_order_draws(key, s)

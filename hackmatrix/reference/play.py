@@ -4,6 +4,7 @@ The input is any text stream read one character at a time (arrow keys arrive as 
 sequences), so tests drive a session with a scripted stream and read the screen it writes.
 """
 
+import argparse
 import contextlib
 import json
 import os
@@ -14,6 +15,7 @@ import numpy as np
 import yaml
 
 from hackmatrix.env.constants import (
+    ACTION_NAMES,
     DIRECTION_NAMES,
     NUM_PROGRAMS,
     PROGRAM_ACTION_OFFSET,
@@ -37,7 +39,8 @@ HELP = [
                              for i in range(12, NUM_PROGRAMS)),
     "undo is the UNDO program (u): it needs the program, 1 credit and a recorded enemy turn.",
 ]
-ACTION_LABELS = DIRECTION_NAMES + ("SIPHON",) + PROGRAM_NAMES
+# The readable action names, as the analysis renderer also shows them.
+ACTION_LABELS = ACTION_NAMES
 
 
 def read_keys(stream):
@@ -162,6 +165,17 @@ def load_scenario_file(path: str) -> dict:
     return {} if data is None else data
 
 
+def _seed(text: str) -> int:
+    """A --seed value: an integer that fits the game's 64-bit seed."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2^63), got {seed}")
+    return seed
+
+
 def start_game(seed: int, scenario_path) -> Game:
     """The game to play: a scenario file, or a new game from the seed."""
     if scenario_path:
@@ -192,7 +206,7 @@ def register(subparsers) -> None:
         "play", help="play HackMatrix in the terminal",
         description="Play HackMatrix in the terminal (the reference engine). Arrows or WASD "
                     "move or attack, x siphons, one key per program, ? shows help, q quits.")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=_seed, default=None,
                         help="start a new game from this seed (default: random, shown on screen)")
     parser.add_argument("--scenario", metavar="FILE", default=None,
                         help="start from a scenario file (YAML or JSON, docs/scenarios.md)")

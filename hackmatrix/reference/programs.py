@@ -1,36 +1,21 @@
-"""The 23 programs: applicability and effects (rules §5)."""
+"""The 23 programs: applicability and effects (rules §5).
+
+`RULES` binds each row of constants.PROGRAMS, by name, to its applicability and effect.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
 
 from hackmatrix.env.constants import (
-    ANTI_V,
-    ATK_PLUS,
-    CALM,
-    COL,
-    CRASH,
-    D_BOM,
     DAEMON,
-    DEBUG,
-    DELAY,
     ENEMY_MAX_HP,
-    EXCH,
-    HACK,
     MAX_HP,
+    NUM_ENEMY_TYPES,
     NUM_STAGES,
-    POLY,
     PROGRAM_CREDITS,
     PROGRAM_ENERGY,
-    PULL,
-    PUSH,
-    REDUC,
-    RESET,
-    ROW,
-    SCORE,
-    SHOW,
-    SIPH_PLUS,
-    STEP,
-    UNDO,
     VIRUS,
-    WAIT,
-    WARP,
+    in_program_order,
 )
 from hackmatrix.reference import draws
 from hackmatrix.reference.geometry import all_cells, eight_neighbours, in_bounds, manhattan
@@ -41,56 +26,25 @@ def _sign(x: int) -> int:
     return (x > 0) - (x < 0)
 
 
-def applicable(state: State, program: int) -> bool:
-    """The applicability column of rules §5.1 (costs and ownership are checked by the mask)."""
-    p = state.player
-    enemies = state.enemies
-    if program in (PUSH, PULL, POLY):
-        return bool(enemies)
-    if program == CRASH:
-        return any(state.cell(c).is_block or state.enemies_at(c) or state.transmissions_at(c)
-                   for c in eight_neighbours(p.cell))
-    if program == WARP:
-        return bool(enemies) or bool(state.transmissions)
-    if program == DEBUG:
-        return any(state.cell((e.row, e.col)).is_block for e in enemies)
-    if program == ROW:
-        return any(e.row == p.row for e in enemies)
-    if program == COL:
-        return any(e.col == p.col for e in enemies)
-    if program == UNDO:
-        return bool(state.history)
-    if program == EXCH:
-        return p.credits >= 4
-    if program == SHOW:
-        return not state.show
-    if program == RESET:
-        return p.hp < MAX_HP
-    if program == CALM:
-        return not state.calm
-    if program == D_BOM:
-        return any(e.type == DAEMON for e in enemies)
-    if program == DELAY:
-        return bool(state.transmissions)
-    if program == ANTI_V:
-        return any(e.type == VIRUS for e in enemies)
-    if program == SCORE:
-        return state.stage < NUM_STAGES
-    if program == REDUC:
-        return any(state.cell(c).is_block and not state.cell(c).siphoned and state.cell(c).spawn > 0
-                   for c in all_cells())
-    if program == ATK_PLUS:
-        return state.atk_uses < 2
-    if program == HACK:
-        return any(state.cell(c).siphoned for c in all_cells())
-    return program in (WAIT, STEP, SIPH_PLUS)
+def _crowded_ring(state: State) -> bool:
+    return any(state.cell(c).is_block or state.enemies_at(c) or state.transmissions_at(c)
+               for c in eight_neighbours(state.player.cell))
+
+
+def _reducible(state: State) -> bool:
+    return any(state.cell(c).is_block and not state.cell(c).siphoned and state.cell(c).spawn > 0
+               for c in all_cells())
+
+
+def _any_enemy_of(state: State, enemy_type: int) -> bool:
+    return any(e.type == enemy_type for e in state.enemies)
 
 
 def program_usable(state: State, program: int) -> bool:
     """Mask bit of action 5+program: owned, affordable and applicable (rules §3)."""
     p = state.player
     return (p.owned[program] and p.credits >= PROGRAM_CREDITS[program]
-            and p.energy >= PROGRAM_ENERGY[program] and applicable(state, program))
+            and p.energy >= PROGRAM_ENERGY[program] and _RULES[program].applicable(state))
 
 
 def hit(enemy, damage: int) -> None:
@@ -170,7 +124,7 @@ def _poly(state: State, key) -> int:
     choices = draws.poly_draws(key)
     for i, e in enumerate(state.enemies):
         damage = ENEMY_MAX_HP[e.type] - e.hp
-        others = [t for t in range(4) if t != e.type]
+        others = [t for t in range(NUM_ENEMY_TYPES) if t != e.type]
         e.type = others[choices[i]]
         e.hp = ENEMY_MAX_HP[e.type] - damage
     return sweep(state)
@@ -196,56 +150,131 @@ def _hit_where(state: State, damage: int, predicate) -> int:
     return sweep(state)
 
 
+def _hit_attack_where(predicate):
+    """Effect: Hit(attack) every enemy for which predicate(state, enemy) holds, then Sweep."""
+    def effect(state: State, key) -> int:
+        return _hit_where(state, state.player.attack, lambda e: predicate(state, e))
+    return effect
+
+
+def _on_block(state: State, e) -> bool:
+    return state.cell((e.row, e.col)).is_block
+
+
+def _on_siphoned(state: State, e) -> bool:
+    return state.cell((e.row, e.col)).siphoned
+
+
+def _undo(state: State, key) -> int:
+    state.restore(state.history.pop())
+    return 0
+
+
+def _step(state: State, key) -> int:
+    state.step_pending = True
+    return 0
+
+
+def _siph_plus(state: State, key) -> int:
+    state.player.data_siphons += 1
+    return 0
+
+
+def _exch(state: State, key) -> int:
+    state.player.energy += 4
+    return 0
+
+
+def _show(state: State, key) -> int:
+    state.show = True
+    return 0
+
+
+def _reset(state: State, key) -> int:
+    state.player.hp = MAX_HP
+    return 0
+
+
+def _calm(state: State, key) -> int:
+    state.calm = True
+    return 0
+
+
+def _delay(state: State, key) -> int:
+    for t in state.transmissions:
+        t.timer += 3
+    return 0
+
+
+def _score(state: State, key) -> int:
+    state.player.score += NUM_STAGES - state.stage
+    return 0
+
+
+def _reduc(state: State, key) -> int:
+    for c in all_cells():
+        cell = state.cell(c)
+        if cell.is_block and not cell.siphoned:
+            cell.spawn = max(0, cell.spawn - 1)
+    return 0
+
+
+def _atk_plus(state: State, key) -> int:
+    state.player.attack += 1
+    state.atk_uses += 1
+    return 0
+
+
+def _shove(pull: bool):
+    def effect(state: State, key) -> int:
+        _push_pull(state, pull)
+        return 0
+    return effect
+
+
+class ProgramRule(NamedTuple):
+    """How the reference engine runs one program of constants.PROGRAMS (rules §5.1, §5.2)."""
+
+    applicable: Callable  # State -> bool (costs and ownership are checked by the mask)
+    effect: Callable  # (State, key) -> kills, the state updated in place
+
+
+RULES = {
+    "PUSH": ProgramRule(lambda s: bool(s.enemies), _shove(pull=False)),
+    "PULL": ProgramRule(lambda s: bool(s.enemies), _shove(pull=True)),
+    "CRASH": ProgramRule(_crowded_ring, lambda s, key: _crash(s)),
+    "WARP": ProgramRule(lambda s: bool(s.enemies) or bool(s.transmissions), _warp),
+    "POLY": ProgramRule(lambda s: bool(s.enemies), _poly),
+    "WAIT": ProgramRule(lambda s: True, lambda s, key: 0),
+    "DEBUG": ProgramRule(lambda s: any(_on_block(s, e) for e in s.enemies),
+                         _hit_attack_where(_on_block)),
+    "ROW": ProgramRule(lambda s: any(e.row == s.player.row for e in s.enemies),
+                       _hit_attack_where(lambda s, e: e.row == s.player.row)),
+    "COL": ProgramRule(lambda s: any(e.col == s.player.col for e in s.enemies),
+                       _hit_attack_where(lambda s, e: e.col == s.player.col)),
+    "UNDO": ProgramRule(lambda s: bool(s.history), _undo),
+    "STEP": ProgramRule(lambda s: True, _step),
+    "SIPH+": ProgramRule(lambda s: True, _siph_plus),
+    "EXCH": ProgramRule(lambda s: s.player.credits >= 4, _exch),
+    "SHOW": ProgramRule(lambda s: not s.show, _show),
+    "RESET": ProgramRule(lambda s: s.player.hp < MAX_HP, _reset),
+    "CALM": ProgramRule(lambda s: not s.calm, _calm),
+    "D_BOM": ProgramRule(lambda s: _any_enemy_of(s, DAEMON), lambda s, key: _d_bom(s)),
+    "DELAY": ProgramRule(lambda s: bool(s.transmissions), _delay),
+    "ANTI-V": ProgramRule(lambda s: _any_enemy_of(s, VIRUS),
+                          lambda s, key: _hit_where(s, 1, lambda e: e.type == VIRUS)),
+    "SCORE": ProgramRule(lambda s: s.stage < NUM_STAGES, _score),
+    "REDUC": ProgramRule(_reducible, _reduc),
+    "ATK+": ProgramRule(lambda s: s.atk_uses < 2, _atk_plus),
+    "HACK": ProgramRule(lambda s: any(s.cell(c).siphoned for c in all_cells()),
+                        _hit_attack_where(_on_siphoned)),
+}
+_RULES = in_program_order(RULES)
+
+
 def run_program(state: State, program: int, key) -> int:
     """Pay the cost, apply the effect of rules §5.2, and return the kills it made."""
     p = state.player
     p.credits -= PROGRAM_CREDITS[program]
     p.energy -= PROGRAM_ENERGY[program]
-    if program in (PUSH, PULL):
-        _push_pull(state, pull=program == PULL)
-    elif program == CRASH:
-        return _crash(state)
-    elif program == WARP:
-        return _warp(state, key)
-    elif program == POLY:
-        return _poly(state, key)
-    elif program == DEBUG:
-        return _hit_where(state, p.attack, lambda e: state.cell((e.row, e.col)).is_block)
-    elif program == ROW:
-        return _hit_where(state, p.attack, lambda e: e.row == p.row)
-    elif program == COL:
-        return _hit_where(state, p.attack, lambda e: e.col == p.col)
-    elif program == UNDO:
-        state.restore(state.history.pop())
-    elif program == STEP:
-        state.step_pending = True
-    elif program == SIPH_PLUS:
-        p.data_siphons += 1
-    elif program == EXCH:
-        p.energy += 4
-    elif program == SHOW:
-        state.show = True
-    elif program == RESET:
-        p.hp = MAX_HP
-    elif program == CALM:
-        state.calm = True
-    elif program == D_BOM:
-        return _d_bom(state)
-    elif program == DELAY:
-        for t in state.transmissions:
-            t.timer += 3
-    elif program == ANTI_V:
-        return _hit_where(state, 1, lambda e: e.type == VIRUS)
-    elif program == SCORE:
-        p.score += NUM_STAGES - state.stage
-    elif program == REDUC:
-        for c in all_cells():
-            cell = state.cell(c)
-            if cell.is_block and not cell.siphoned:
-                cell.spawn = max(0, cell.spawn - 1)
-    elif program == ATK_PLUS:
-        p.attack += 1
-        state.atk_uses += 1
-    elif program == HACK:
-        return _hit_where(state, p.attack, lambda e: state.cell((e.row, e.col)).siphoned)
-    return 0
+    return _RULES[program].effect(state, key)

@@ -4,18 +4,22 @@ import re
 
 from hackmatrix.env.constants import (
     CRYPTOG,
+    DAEMON,
     ENEMY_NAMES,
     EXIT,
+    GLITCH,
     GRID,
     KIND_DATA,
     KIND_PROGRAM,
     MAX_HP,
+    NUM_ENEMY_TYPES,
     NUM_PROGRAMS,
     PICKUP,
     PROGRAM_ACTION_OFFSET,
     PROGRAM_CREDITS,
     PROGRAM_ENERGY,
     PROGRAM_NAMES,
+    VIRUS,
 )
 from hackmatrix.reference.model import State
 
@@ -24,8 +28,8 @@ BOLD, DIM = "\x1b[1m", "\x1b[2m"
 RED, GREEN, YELLOW, BLUE, MAGENTA, CYAN, WHITE = (f"\x1b[{c}m" for c in range(31, 38))
 GREY_BG = "\x1b[100m"
 CLEAR = "\x1b[2J\x1b[H"
-ENEMY_STYLE = {0: RED, 1: MAGENTA, 2: YELLOW, 3: CYAN}
-ENEMY_LETTER = {0: "V", 1: "D", 2: "G", 3: "C"}
+ENEMY_STYLE = {VIRUS: RED, DAEMON: MAGENTA, GLITCH: YELLOW, CRYPTOG: CYAN}
+ENEMY_LETTER = tuple(name[0].upper() for name in ENEMY_NAMES)
 CELL_WIDTH = 6
 # One key per program (shown in the side panel and the help).
 PROGRAM_KEYS = ("p", "l", "c", "j", "y", ".", "b", "r", "v", "u", "t", "+", "e", "h", "!", "m",
@@ -135,7 +139,7 @@ def panel_lines(state: State, mask: list, colour: bool = True) -> list:
 
 def legend_lines() -> list:
     """What the board symbols mean."""
-    enemies = "  ".join(f"{ENEMY_LETTER[t]}n {ENEMY_NAMES[t]}" for t in range(4))
+    enemies = "  ".join(f"{ENEMY_LETTER[t]}n {ENEMY_NAMES[t]}" for t in range(NUM_ENEMY_TYPES))
     return [
         f"@ you  {enemies} (n = HP)  ~n transmission (n turns)",
         "#n data block  NAME program block  ?? unknown block  EXIT  DATA pickup",

@@ -17,6 +17,7 @@ from hackmatrix.env.constants import (
     ENEMY_NAMES,
     GRID,
     MAX_HP,
+    NUM_ENEMY_TYPES,
     PROGRAM_NAMES,
 )
 from hackmatrix.reference.game import Game
@@ -29,7 +30,7 @@ def _cells(rs, pool, n) -> list:
 
 
 def _enemy(rs, cell, siphon_bias) -> dict:
-    etype = int(rs.randint(4))
+    etype = int(rs.randint(NUM_ENEMY_TYPES))
     return {"type": ENEMY_NAMES[etype], "row": cell[0], "col": cell[1],
             "hp": int(rs.randint(1, ENEMY_MAX_HP[etype] + 1)),
             "disabled": int(rs.randint(0, 3)) if rs.rand() < 0.2 else 0,
@@ -88,7 +89,7 @@ def rich_scenario(seed: int) -> dict:
         t_cells.append(player)  # a transmission left under the player by a WARP
     sc["transmissions"] = [
         {"row": c[0], "col": c[1], "timer": int(rs.randint(1, 5)),
-         "enemy_type": ENEMY_NAMES[rs.randint(4)], "from_scheduled": bool(rs.rand() < 0.3),
+         "enemy_type": ENEMY_NAMES[rs.randint(NUM_ENEMY_TYPES)], "from_scheduled": bool(rs.rand() < 0.3),
          "from_siphon": bool(rs.rand() < 0.3)} for c in t_cells]
     non_blocks = [c for c in free if c != exit_cell]
     sc["siphoned"] = sorted([list(c) for c in _cells(rs, non_blocks, int(rs.randint(0, 4)))])

@@ -38,6 +38,8 @@ _TOP_KEYS = ("stage", "turn", "exit", "player", "owned", "flags", "schedule", "p
              "siphoned", "siphon_centers", "undo")
 _UNDO_KEYS = ("player", "owned", "turn", "flags", "enemies", "transmissions", "blocks",
               "resources", "pickups", "siphoned", "siphon_centers")
+# The JAX engine stores every field as int32; both engines refuse larger values alike.
+INT32_MAX = 2**31 - 1
 _PLAYER_DEFAULTS = {"row": 0, "col": 0, "hp": MAX_HP, "credits": 0, "energy": 0,
                     "data_siphons": 0, "attack": 1, "score": 0}
 
@@ -62,15 +64,16 @@ def _list(value, path: str) -> list:
     return list(value)
 
 
-def _int(m: dict, key: str, path: str, default=None, lo=None, hi=None) -> int:
+def _int(m: dict, key: str, path: str, default=None, lo=None, hi=INT32_MAX) -> int:
     value = m.get(key, default)
     where = f"{path}.{key}" if path else key
     if value is None:
         raise ScenarioError(f"{where}: required")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ScenarioError(f"{where}: expected an integer, got {value!r}")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ScenarioError(f"{where}: {value} out of range [{lo}, {'inf' if hi is None else hi}]")
+    hi = INT32_MAX if hi is None else hi
+    if (lo is not None and value < lo) or value > hi:
+        raise ScenarioError(f"{where}: {value} out of range [{lo}, {hi}]")
     return int(value)
 
 

@@ -2,7 +2,9 @@
 
 A sink is opened by constructing it: `SinkClass(run_info, **options)`. After that the metrics
 pipeline calls, always from one background thread per sink and in this order:
-`log_metrics(metrics, step)` / `log_artifact(path)` any number of times, `flush()`, `close(status)`.
+`log_metrics(metrics, step)` / `log_artifact(path)` / `log_video(key, path, step)` /
+`log_export(path, name)` any number of times, `flush()`, `close(status)`. A video of step k may
+arrive after the metrics of later steps (it is rendered in the background).
 `metrics` maps published names (e.g. "train/approx_kl") to Python floats; `step` is the 1-based PPO
 update number, strictly increasing over the run, continuing after `run_info.start_step` on resume.
 
@@ -167,6 +169,12 @@ class Sink(abc.ABC):
 
     def log_artifact(self, path: str | Path) -> None:
         """Record a file or directory (a checkpoint); sinks without artifact storage ignore it."""
+
+    def log_video(self, key: str, path: Path, step: int) -> None:
+        """Record an animated GIF (an eval episode) as `key` at `step`; sinks without media ignore it."""
+
+    def log_export(self, path: Path, name: str) -> None:
+        """Record an exported policy directory (`name`: final or best); the default ignores it."""
 
     def flush(self) -> None:
         """Make everything logged so far durable."""

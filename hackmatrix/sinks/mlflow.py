@@ -6,7 +6,8 @@ any tracking URI works, a server included. Params = the flattened config (values
 alphanumerics, `_ - . : /` and space become `_`); two names that would become the same MLflow name
 are a collision: the later one gets a `_2`, `_3`... suffix and a warning, and the mapping is kept in
 sinks_state.json so that a resumed run uses the same names. Checkpoints go to the run's artifacts
-under `artifact_path`. NONFINITE policy "keep": MLflow stores NaN as NaN and +-inf as +-1.8e308.
+under `artifact_path`, eval episode GIFs under `episodes/`, the exported final and best policies
+under `exports/final/` and `exports/best/`. NONFINITE policy "keep": MLflow stores NaN as NaN and +-inf as +-1.8e308.
 
 Resume: the MLflow run id is kept in sinks_state.json; a resumed run reopens that run. Points that
 the run already holds after the resume point (logged before a SIGKILL, after the last checkpoint)
@@ -27,10 +28,12 @@ import logging
 import os
 import posixpath
 import re
+import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from hackmatrix.errors import SinkError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
@@ -45,6 +48,25 @@ BATCH_PARAMS = 100
 _INVALID = re.compile(r"[^A-Za-z0-9_\-. :/]")
 RUN_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
 PARENT_TAG = "hackmatrix.group_parent"
+EPISODES_PATH = "episodes"
+EXPORTS_PATH = "exports"
+
+# MLflow's own client retries a refused server for minutes; this check fails in seconds instead.
+CONNECT_TIMEOUT_S = 5.0
+
+
+def check_server_reachable(uri: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Raise SinkError at once when an http(s) tracking server does not accept connections."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise SinkError(f"mlflow: the tracking server {uri} is unreachable "
+                        f"({err.strerror or err}); start it, or set the sink's tracking_uri to "
+                        f"a reachable server or a local store (sqlite:///mlflow.db)") from None
 
 
 @contextlib.contextmanager
@@ -131,6 +153,7 @@ class MlflowSink(Sink):
 
     def __init__(self, run_info: RunInfo, **options):
         super().__init__(run_info, **options)
+        check_server_reachable(self.options["tracking_uri"])
         with sqlite_store_lock(self.options["tracking_uri"]):
             self._open(run_info)
 
@@ -251,6 +274,14 @@ class MlflowSink(Sink):
             self.client.log_artifacts(self.run_id, str(path), f"{folder}/{path.name}")
         else:
             self.client.log_artifact(self.run_id, str(path), folder)
+
+    def log_video(self, key: str, path: Path, step: int) -> None:
+        """Copy an eval episode GIF into the run's artifacts under episodes/."""
+        self.client.log_artifact(self.run_id, str(path), EPISODES_PATH)
+
+    def log_export(self, path: Path, name: str) -> None:
+        """Copy an exported policy directory into the run's artifacts as exports/<name>/."""
+        self.client.log_artifacts(self.run_id, str(path), f"{EXPORTS_PATH}/{name}")
 
     def close(self, status: str) -> None:
         """Mark the run FINISHED, KILLED (interrupted) or FAILED."""

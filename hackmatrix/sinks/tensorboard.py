@@ -9,7 +9,7 @@ are stored as float32 NaN/inf, which TensorBoard shows as such. Values are store
 Resume: a START session-log event at step start_step + 1 makes TensorBoard's readers discard any
 point logged after the checkpoint the run resumes from, so the resumed steps never appear twice.
 A resumed sink opens its event file in a later second than the existing ones, so readers take it
-last.
+last. Eval episode GIFs are image summaries (animated in the Images tab) at their update.
 """
 
 import time
@@ -98,6 +98,19 @@ class TensorBoardSink(Sink):
         summary = self._Summary(value=[
             self._Summary.Value(tag=key, simple_value=value) for key, value in metrics.items()
         ])
+        self._writer.add_event(self._Event(wall_time=time.time(), step=step, summary=summary))
+        self._writer.flush()
+
+    def log_video(self, key: str, path: Path, step: int) -> None:
+        """Write the GIF as an image summary at `step` (TensorBoard's Images tab animates it)."""
+        from PIL import Image
+
+        data = Path(path).read_bytes()
+        with Image.open(path) as image:
+            width, height = image.size
+        image = self._Summary.Image(height=height, width=width, colorspace=3,
+                                    encoded_image_string=data)
+        summary = self._Summary(value=[self._Summary.Value(tag=key, image=image)])
         self._writer.add_event(self._Event(wall_time=time.time(), step=step, summary=summary))
         self._writer.flush()
 

@@ -1,28 +1,61 @@
 """The Weights & Biases sink: offline by default (no account, no network), online when configured.
 
-Offline runs are written under `<run dir>/wandb/offline-run-*` and can be uploaded later with
+Offline runs are written under `<run dir>/wandb/offline-run-*` and uploaded later with
 `wandb sync <run dir>/wandb/offline-run-*`. The flattened config is the run's config; every point
 also carries `update` (the PPO update number) and the x-axis of every chart is `x_axis`
-(default `perf/env_steps`). wandb's own step is a counter kept in sinks_state.json that never goes
-back, so a resumed run (same wandb run id) never has points dropped for a repeated step, even if it
-resumes from a checkpoint older than the last logged update. Checkpoints become artifacts of type
-`artifact_type`. `finish` is bounded by `finish_timeout_s`. NONFINITE policy "keep": wandb stores
-NaN/inf as such. Multi-seed runs: each seed is its own wandb run in the group RunInfo.group (the
-run directory's name) unless the `group` option names another.
+(default `perf/env_steps`). Checkpoints become artifacts of type `artifact_type`. `finish` is
+bounded by `finish_timeout_s`. NONFINITE policy "keep": wandb stores NaN/inf as such. Multi-seed
+runs: each seed is its own wandb run in the group RunInfo.group (the run directory's name) unless
+the `group` option names another.
+
+Resume: the same wandb run id, in a new `offline-run-*` (or `run-*`) directory, started in a later
+second than the existing ones so that its name sorts after them. The sink reads the run's earlier
+transaction logs (`wandb_log`): updates they already hold are not logged again (the resumed run
+recomputes the same values), points that wandb-core never wrote before a SIGKILL are logged again
+from the sink's journal (`wandb_journal`), and wandb's own step goes on after the last one used.
+So every update is one point, at strictly increasing wandb steps across the directories, and
+`wandb sync` of them (in start order, as `wandb sync` does for the files of one run) gives one run
+with one point per update. Exported policies become artifacts of type `model`; eval episode GIFs
+`wandb.Video`s (each in a row of its own, with its `update`).
 """
 
+import logging
 import re
+import time
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 from hackmatrix.errors import ConfigError
 from hackmatrix.sinks.base import Option, RunInfo, Sink
 from hackmatrix.sinks.state import require_new_or_resumed, write_sink_state
+from hackmatrix.sinks.wandb_journal import WandbJournal
+from hackmatrix.sinks.wandb_log import has_exit_record, read_run_logs, start_stamp
+
+log = logging.getLogger(__name__)
 
 EXIT_CODES = {"finished": 0, "interrupted": 130, "failed": 1}
 _ID_INVALID = re.compile(r"[^A-Za-z0-9_-]")
 _ARTIFACT_INVALID = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _wait_for_a_later_second(directory: Path) -> None:
+    """Wait until wandb's next run directory name sorts after every existing one.
+
+    The name carries the start time to the second; a resumed run in the same second would get
+    the very name of the run it continues and overwrite its transaction log.
+    """
+    newest = max((start_stamp(path) for path in directory.glob("wandb/*run-*")), default="")
+    while datetime.now().strftime("%Y%m%d_%H%M%S") <= newest:
+        time.sleep(0.05)
+
+
+def _held(logs: list[dict]) -> tuple[int, int]:
+    """The last update and the last wandb step that a run's transaction logs hold (0, -1 if none)."""
+    rows = [row for log in logs for row in log["history"]]
+    return (max((int(row["update"]) for row in rows if "update" in row), default=0),
+            max((int(row["_step"]) for row in rows if "_step" in row), default=-1))
 
 
 class WandbSink(Sink):
@@ -69,6 +102,13 @@ class WandbSink(Sink):
             finish_timeout=float(self.options["finish_timeout_s"]),
         )
         run_info.directory.mkdir(parents=True, exist_ok=True)
+        self._held_through, last_step = _held(read_run_logs(run_info.directory, self.run_id))
+        self._journal = WandbJournal(run_info.directory)
+        replay = []
+        if run_info.resumed:
+            replay = [row for row in self._journal.keep_through(run_info.start_step)
+                      if row["update"] > self._held_through]
+            _wait_for_a_later_second(run_info.directory)
         config = dict(run_info.config)
         if run_info.git_commit:
             config.setdefault("git_commit", run_info.git_commit)
@@ -89,22 +129,21 @@ class WandbSink(Sink):
         x_axis = self.options["x_axis"]
         self.run.define_metric(x_axis)
         self.run.define_metric("*", step_metric=x_axis)
-        self._next_step = max(int(state.get("next_step", 0)), int(self.run.step))
-        self._save_state()
+        self._next_step = max(last_step + 1, int(self.run.step))
+        write_sink_state(run_info.directory, self.NAME,
+                         {"run_id": self.run_id, "project": self.options["project"]})
+        for row in replay:
+            self._log(row["metrics"], row["update"])
 
-    def _save_state(self) -> None:
-        write_sink_state(self.run_info.directory, self.NAME, {
-            "run_id": self.run_id, "project": self.options["project"],
-            "next_step": self._next_step,
-        })
+    def _log(self, metrics: Mapping[str, float], update: int) -> None:
+        self._journal.append(update, metrics)
+        self.run.log({**metrics, "update": update}, step=self._next_step)
+        self._next_step += 1
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
-        """One `run.log` per update, at wandb's own ever-increasing step."""
-        row = dict(metrics)
-        row["update"] = step
-        self.run.log(row, step=self._next_step)
-        self._next_step += 1
-        self._save_state()
+        """One `run.log` per update not already in the run, at wandb's next step."""
+        if step > self._held_through:
+            self._log(metrics, step)
 
     def log_artifact(self, path: str | Path) -> None:
         """Log a checkpoint file or directory as an artifact of this run."""
@@ -117,7 +156,41 @@ class WandbSink(Sink):
             artifact.add_file(str(path))
         self.run.log_artifact(artifact)
 
+    def flush(self) -> None:
+        """Make the journal durable (wandb-core has no flush; the journal stands in for it)."""
+        self._journal.flush()
+
+    def log_video(self, key: str, path: Path, step: int) -> None:
+        """Log an eval episode GIF as a `wandb.Video` in a row of its own, tagged with its update."""
+        video = self._wandb.Video(str(path), format="gif")
+        self.run.log({key: video, "update": step}, step=self._next_step)
+        self._next_step += 1
+
+    def log_export(self, path: Path, name: str) -> None:
+        """Log an exported policy directory as a `model` artifact (final or best)."""
+        artifact_name = _ARTIFACT_INVALID.sub("-", f"{self.run_id}-policy-{name}")
+        artifact = self._wandb.Artifact(artifact_name, type="model")
+        artifact.add_dir(str(path))
+        self.run.log_artifact(artifact)
+
     def close(self, status: str) -> None:
         """Finish the run (bounded by finish_timeout_s) with an exit code for the status."""
+        self._journal.close()
         self.run.finish(exit_code=EXIT_CODES[status])
-        self._save_state()
+        self._wait_for_the_log_to_close()
+
+    def _wait_for_the_log_to_close(self) -> None:
+        """Wait (up to finish_timeout_s) until wandb-core has written the whole log.
+
+        `finish` returns before wandb-core closes the transaction log; a resume in the same
+        process, or the process ending, would otherwise meet a log without its last block.
+        """
+        if self.options["mode"] == "disabled":
+            return
+        path = Path(self.run.dir).parent / f"run-{self.run_id}.wandb"
+        deadline = time.monotonic() + self.options["finish_timeout_s"]
+        while not (path.exists() and has_exit_record(path)):
+            if time.monotonic() > deadline:
+                log.warning("wandb: %s was not closed within finish_timeout_s", path)
+                return
+            time.sleep(0.02)

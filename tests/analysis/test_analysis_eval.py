@@ -126,8 +126,10 @@ def test_one_episode_has_no_confidence_interval_and_logs_without_it():
     assert s["final_stage_ci95"] is None and s["return_ci95"] is None
     point = eval_metrics({"agent": s, "random": s})
     assert "eval/final_stage_ci95" not in point and "eval/random/return_ci95" not in point
-    # 5 scalars + 3 action shares + 23 programs + 15 components, for the agent and the baseline.
-    assert len(point) == 2 * (5 + 3 + 23 + 15)
+    # 5 scalars + 3 action shares + 23 program shares + 23 program uses + 15 components, for the
+    # agent and the baseline.
+    assert len(point) == 2 * (5 + 3 + 23 + 23 + 15)
+    assert point["eval/program_uses/WAIT"] == 0.0
     assert point["eval/win_rate"] == 0.0 and point["eval/random/reward/kills"] == pytest.approx(
         1.02)
     assert point["eval/actions/program/WAIT"] == 0.0

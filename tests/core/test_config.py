@@ -25,7 +25,7 @@ def test_config_yaml_is_the_builtin_default():
     config = load_config(DEFAULT_YAML)
     assert config == Config()
     assert config.explicit == frozenset()
-    assert config.ppo.ent_coef == 0.01 and config.ppo.learning_rate == 7.5e-4
+    assert config.ppo.ent_coef == 0.01 and config.ppo.learning_rate == 1.5e-3
     assert config.network.hidden_sizes == (256, 256)
 
 
@@ -119,7 +119,7 @@ def _scaled(num_envs, *extra):
 def test_auto_scale_reference_is_unchanged():
     config = _scaled(256)
     assert (config.ppo.num_minibatches, config.ppo.update_epochs) == (4, 4)
-    assert config.ppo.learning_rate == 7.5e-4 and config.autoscaled == ()
+    assert config.ppo.learning_rate == 1.5e-3 and config.autoscaled == ()
     assert describe_auto_scale(config) == ""
 
 
@@ -127,7 +127,7 @@ def test_auto_scale_512():
     config = _scaled(512)
     assert (config.ppo.num_minibatches, config.ppo.update_epochs) == (8, 2)
     assert minibatch_size(config) == 8192 and gradient_steps(config) == 16
-    assert config.ppo.learning_rate == 7.5e-4
+    assert config.ppo.learning_rate == 1.5e-3
     assert config.autoscaled == (("ppo.num_minibatches", 4, 8), ("ppo.update_epochs", 4, 2))
 
 
@@ -135,17 +135,17 @@ def test_auto_scale_2048():
     config = _scaled(2048)
     assert (config.ppo.num_minibatches, config.ppo.update_epochs) == (32, 2)
     assert minibatch_size(config) == 8192 and gradient_steps(config) == 64
-    assert config.ppo.learning_rate == pytest.approx(1.875e-4, rel=1e-12)
+    assert config.ppo.learning_rate == pytest.approx(3.75e-4, rel=1e-12)
     assert [c[0] for c in config.autoscaled] == ["ppo.num_minibatches", "ppo.update_epochs",
                                                  "ppo.learning_rate"]
-    assert "ppo.learning_rate 0.00075 -> 0.0001875" in describe_auto_scale(config)
+    assert "ppo.learning_rate 0.0015 -> 0.000375" in describe_auto_scale(config)
 
 
 def test_auto_scale_4096():
     config = _scaled(4096)
     assert (config.ppo.num_minibatches, config.ppo.update_epochs) == (64, 2)
     assert gradient_steps(config) == 128
-    assert config.ppo.learning_rate == pytest.approx(9.375e-5, rel=1e-12)
+    assert config.ppo.learning_rate == pytest.approx(1.875e-4, rel=1e-12)
 
 
 def test_auto_scale_leaves_explicit_values_alone():

@@ -1,6 +1,9 @@
-"""Fault injection: a real training process killed (SIGKILL, SIGTERM + a second signal) mid-run
-and resumed each time ends equal to an uninterrupted run, in its checkpoint and in every sink."""
+"""Fault injection: a real training process killed at random moments (SIGKILL, SIGINT, a double
+SIGINT, SIGTERM) and resumed each time ends equal to an uninterrupted run, in its checkpoint and in
+every sink (JSONL, TensorBoard, MLflow, wandb offline), each read back with its own reader: exactly
+one point per update, with the uninterrupted run's values."""
 
+import itertools
 import os
 import random
 import signal
@@ -19,17 +22,37 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.run_lock import RunLock, RunLockedError
 from hackmatrix.sinks.jsonl import read_jsonl
+from hackmatrix.sinks.wandb_log import read_run_logs
 
 WORKER = Path(__file__).with_name("fault_worker.py")
 # Keys a resumed run recomputes exactly (perf/* are timings; health/* windows restart on resume).
 EXACT_PREFIX = "train/"
-DEADLINE_S = 400
+DEADLINE_S = 900
+FAULTS = ("SIGKILL", "SIGINT", "double SIGINT", "SIGTERM")
+EXIT = {"SIGKILL": -signal.SIGKILL, "SIGINT": 130, "double SIGINT": 130, "SIGTERM": 143}
+SAYS = {"SIGINT": "Ctrl-C: finishing the current chunk",
+        "double SIGINT": "shutdown already in progress",
+        "SIGTERM": "SIGTERM: finishing the current chunk"}
 
 
-def _start(runs_dir, uri, resume=None):
-    argv = [sys.executable, str(WORKER), str(runs_dir), uri, *([str(resume)] if resume else [])]
+def _environment(tmp_path: Path) -> dict:
+    """wandb offline with its files under tmp_path and its own service per worker process."""
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_SERVICE"}
+    env.update(WANDB_MODE="offline", WANDB_SILENT="true",
+               **{f"WANDB_{kind}_DIR": str(tmp_path / f"wandb-{kind.lower()}")
+                  for kind in ("CACHE", "CONFIG", "DATA")})
+    return env
+
+
+def _start(tmp_path, env, seeds, runs, resume=None):
+    argv = [sys.executable, str(WORKER), env, str(seeds), str(tmp_path / runs),
+            f"sqlite:///{tmp_path}/{runs}.db", *([str(resume)] if resume else [])]
     return subprocess.Popen(argv, cwd=WORKER.parent, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, env=_environment(tmp_path))
+
+
+def _sink_dirs(run_dir: Path, seeds: int) -> list[Path]:
+    return [run_dir] if seeds == 1 else [run_dir / f"seed-{s}" for s in range(seeds)]
 
 
 def _lines(path: Path) -> int:
@@ -50,9 +73,21 @@ def _finish(process) -> tuple:
     return process.returncode, output
 
 
-def _state(run_dir: Path) -> dict:
+def _interrupt(process, fault: str) -> None:
+    if fault == "SIGKILL":
+        process.send_signal(signal.SIGKILL)
+    elif fault == "SIGTERM":
+        process.send_signal(signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGINT)
+        if fault == "double SIGINT":
+            time.sleep(0.05)
+            process.send_signal(signal.SIGINT)  # during the shutdown: must not lose anything
+
+
+def _state(run_dir: Path, updates: int) -> dict:
     header, payload = ckpt.read_header(ckpt.resolve(run_dir))
-    assert header["update"] == UPDATES
+    assert header["update"] == updates
     return serialization.msgpack_restore(payload)
 
 
@@ -65,71 +100,112 @@ def _assert_trees_equal(a, b, where=""):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=where)
 
 
-def _jsonl(run_dir: Path) -> list:
-    return [{k: v for k, v in row.items() if k == "step" or k.startswith(EXACT_PREFIX)}
-            for row in read_jsonl(run_dir / "metrics.jsonl")]
+def _exact(points: dict) -> dict:
+    return {key: value for key, value in points.items() if key.startswith(EXACT_PREFIX)}
 
 
-def _mlflow(uri: str) -> dict:
-    client = MlflowClient(uri)
-    [run] = client.search_runs([client.get_experiment_by_name("hackmatrix").experiment_id])
-    assert run.info.status == "FINISHED"
-    return {key: [(m.step, m.value) for m in sorted(
-        client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]
-        for key in run.data.metrics if key.startswith(EXACT_PREFIX)}
+def _jsonl(directory: Path) -> dict:
+    rows = read_jsonl(directory / "metrics.jsonl")
+    return {key: [(row["step"], row[key]) for row in rows] for key in _exact(rows[0])}
 
 
-def _tensorboard(run_dir: Path) -> dict:
-    accumulator = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0})
+def _tensorboard(directory: Path) -> dict:
+    accumulator = EventAccumulator(str(directory / "tensorboard"), size_guidance={"scalars": 0})
     accumulator.Reload()
     return {tag: [(e.step, e.value) for e in accumulator.Scalars(tag)]
             for tag in accumulator.Tags()["scalars"] if tag.startswith(EXACT_PREFIX)}
 
 
-@pytest.mark.slow
-def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path):
+def _wandb(directory: Path) -> dict:
+    # A process killed before wandb-core wrote its first 32 KiB block leaves a log of no record.
+    logs = [log for log in read_run_logs(directory) if log["run_id"] is not None]
+    assert len({log["run_id"] for log in logs}) == 1
+    assert all(a["path"].parent.name < b["path"].parent.name for a, b in itertools.pairwise(logs))
+    rows = [row for log in logs for row in log["history"]]
+    assert [row["_step"] for row in rows] == sorted({row["_step"] for row in rows})
+    return {key: [(row["update"], row[key]) for row in rows] for key in _exact(rows[0])}
+
+
+def _mlflow(uri: str) -> list[dict]:
+    """Each seed's run (the parent of a multi-seed group has no metrics), in seed order."""
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("hackmatrix").experiment_id])
+    assert {run.info.status for run in runs} == {"FINISHED"}
+    children = sorted((run for run in runs if run.data.metrics),
+                      key=lambda run: int(run.data.tags.get("hackmatrix.seed", 0)))
+    return [{key: [(m.step, m.value) for m in sorted(
+        client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]
+        for key in _exact(run.data.metrics)} for run in children]
+
+
+def _backends(tmp_path: Path, runs: str, seeds: int) -> dict:
+    dirs = _sink_dirs(tmp_path / runs / "ppo-001", seeds)
+    return {"jsonl": [_jsonl(d) for d in dirs], "tensorboard": [_tensorboard(d) for d in dirs],
+            "wandb": [_wandb(d) for d in dirs], "mlflow": _mlflow(f"sqlite:///{tmp_path}/{runs}.db")}
+
+
+def _run_with_faults(tmp_path, env: str, seeds: int, faults: list, rng) -> str:
+    """Start the run, interrupt it once per fault at a random update, resume it each time."""
+    updates = UPDATES[env]
+    run_dir = tmp_path / "runs" / "ppo-001"
+    watched = _sink_dirs(run_dir, seeds)[0] / "metrics.jsonl"
+    span = (updates - 24) // len(faults)
+    process, logged, story = _start(tmp_path, env, seeds, "runs"), 0, []
+    for fault in faults:
+        # Past the first checkpoint (update 6), and past what the previous process logged, so
+        # that the signal reaches a process that is training.
+        at = max(logged, 8) + rng.randint(1, span)
+        story.append(f"{fault} at {at}")
+        _wait_for_lines(process, watched, at)
+        with pytest.raises(RunLockedError, match=f"in use by process {process.pid}"):
+            RunLock(run_dir)
+        _interrupt(process, fault)
+        code, output = _finish(process)
+        assert code == EXIT[fault], f"{story}\n{output}"
+        assert SAYS.get(fault, "") in output, f"{story}\n{output}"
+        logged = _lines(watched)
+        if fault != "SIGKILL":
+            stopped = ckpt.read_header(ckpt.resolve(run_dir))[0]["update"]
+            assert stopped == logged >= at, story
+        process = _start(tmp_path, env, seeds, "runs", run_dir)
+    code, output = _finish(process)
+    assert code == 0, f"{story}\n{output}"
+    return ", ".join(story)
+
+
+def _check_faults(tmp_path, env: str, seeds: int, faults: list) -> None:
     seed = random.SystemRandom().randrange(1 << 30)
     rng = random.Random(seed)
-    kill_at = rng.randint(20, 90)
-    term_at = rng.randint(kill_at + 30, 200)
-    why = f"(random seed {seed}: SIGKILL at {kill_at} updates, SIGTERM at {term_at})"
-    ref_uri, uri = f"sqlite:///{tmp_path}/ref.db", f"sqlite:///{tmp_path}/faults.db"
-    reference = _start(tmp_path / "ref", ref_uri)
+    faults = rng.sample(faults, len(faults))
+    updates = UPDATES[env]
+    reference = _start(tmp_path, env, seeds, "ref")
+    story = f"random seed {seed}: " + _run_with_faults(tmp_path, env, seeds, faults, rng)
+    assert _finish(reference)[0] == 0, story
 
-    first = _start(tmp_path / "runs", uri)
-    run_dir = tmp_path / "runs" / "ppo-001"
-    _wait_for_lines(first, run_dir / "metrics.jsonl", kill_at)
-    with pytest.raises(RunLockedError, match=f"in use by process {first.pid}"):
-        RunLock(run_dir)
-    first.send_signal(signal.SIGKILL)
-    assert _finish(first)[0] == -signal.SIGKILL, why
-
-    second = _start(tmp_path / "runs", uri, run_dir)
-    _wait_for_lines(second, run_dir / "metrics.jsonl", term_at)
-    second.send_signal(signal.SIGTERM)
-    time.sleep(0.05)
-    second.send_signal(signal.SIGINT)  # during the shutdown: must not lose anything
-    code, output = _finish(second)
-    assert code == 128 + signal.SIGTERM, f"{why}\n{output}"
-    assert "SIGTERM: finishing the current chunk" in output, output
-    assert "shutdown already in progress" in output, output
-    stopped = ckpt.read_header(ckpt.resolve(run_dir))[0]["update"]
-    assert stopped == _lines(run_dir / "metrics.jsonl") >= term_at, why
-
-    third = _start(tmp_path / "runs", uri, run_dir)
-    code, output = _finish(third)
-    assert code == 0, f"{why}\n{output}"
-    assert _finish(reference)[0] == 0, why
-    ref_dir = tmp_path / "ref" / "ppo-001"
-
-    _assert_trees_equal(_state(run_dir), _state(ref_dir))
-    rows = _jsonl(run_dir)
-    assert [row["step"] for row in rows] == list(range(1, UPDATES + 1)), why
-    assert rows == _jsonl(ref_dir), why
-    for read, ref_source, source in ((_mlflow, ref_uri, uri), (_tensorboard, ref_dir, run_dir)):
-        expected, got = read(ref_source), read(source)
-        assert expected and got.keys() == expected.keys(), why
-        for key, points in got.items():
-            assert [step for step, _ in points] == list(range(1, UPDATES + 1)), (key, why)
-            assert points == expected[key], (key, why)
+    ref_dir, run_dir = tmp_path / "ref" / "ppo-001", tmp_path / "runs" / "ppo-001"
+    _assert_trees_equal(_state(run_dir, updates), _state(ref_dir, updates))
+    expected, got = _backends(tmp_path, "ref", seeds), _backends(tmp_path, "runs", seeds)
+    for backend, per_seed in got.items():
+        assert len(per_seed) == seeds, (backend, story)
+        for index, points in enumerate(per_seed):
+            assert points and points.keys() == expected[backend][index].keys(), (backend, story)
+            for key, series in points.items():
+                where = (backend, index, key, story)
+                assert [step for step, _ in series] == list(range(1, updates + 1)), where
+                assert series == expected[backend][index][key], where
     assert not list(tmp_path.glob("runs/ppo-*/checkpoints/.*tmp*")), os.listdir(run_dir)
+
+
+@pytest.mark.slow
+def test_every_kind_of_kill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    _check_faults(tmp_path, "probe", 1, list(FAULTS))
+
+
+@pytest.mark.slow
+def test_a_multi_seed_run_killed_and_resumed_equals_an_uninterrupted_one(tmp_path):
+    _check_faults(tmp_path, "probe", 2, ["SIGKILL", "double SIGINT"])
+
+
+@pytest.mark.long
+def test_the_real_game_killed_and_resumed_equals_an_uninterrupted_run(tmp_path):
+    _check_faults(tmp_path, "game", 2, [*FAULTS, "SIGKILL", "SIGTERM"])

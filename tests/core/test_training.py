@@ -79,7 +79,7 @@ def test_one_chunk_yields_every_metric_finite(compiled):
         programs = sum(float(metrics[f"actions/program/{n}"][i]) for n in PROGRAM_NAMES)
         assert programs == pytest.approx(float(metrics["actions/program_frac"][i]), abs=1e-6)
     lr = np.asarray(metrics["train/learning_rate"])
-    np.testing.assert_allclose(lr, [7.5e-4, 7.5e-4 * (1 - 1 / 16)], rtol=1e-6)
+    np.testing.assert_allclose(lr, [1.5e-3, 1.5e-3 * (1 - 1 / 16)], rtol=1e-6)
 
 
 def _interrupt_when_logged(path: Path):

@@ -7,15 +7,17 @@ from hackmatrix.env.actions import direction_action
 from hackmatrix.env.constants import (
     CRYPTOG,
     DAEMON,
+    DOWN,
     EMPTY,
     GLITCH,
-    NUM_DIRECTIONS,
+    LEFT,
     PICKUP,
+    RIGHT,
+    UP,
     VIRUS,
 )
 from tests.env.conftest_actions import enemy_list, make_state, player_tuple, transmission_list
 
-UP, DOWN, LEFT, RIGHT = range(NUM_DIRECTIONS)
 _direction = jax.jit(direction_action)
 
 

@@ -5,12 +5,16 @@ import jax.numpy as jnp
 
 from hackmatrix.env.constants import (
     CALM,
+    DOWN,
     EXCH,
     GLITCH,
+    LEFT,
     NUM_ACTIONS,
     PROGRAM_ACTION_OFFSET,
+    RIGHT,
     SIPHON_ACTION,
     UNDO,
+    UP,
     VIRUS,
     WAIT,
 )
@@ -25,24 +29,27 @@ def _valid(state):
 
 
 def test_corner_edges_are_invalid():
-    assert _valid(make_state(player=(0, 0))) == [0, 3]  # UP, RIGHT
-    assert _valid(make_state(player=(5, 5))) == [1, 2]  # DOWN, LEFT
-    assert _valid(make_state(player=(3, 2))) == [0, 1, 2, 3]
+    assert _valid(make_state(player=(0, 0))) == [UP, RIGHT]
+    assert _valid(make_state(player=(5, 5))) == [DOWN, LEFT]
+    assert _valid(make_state(player=(3, 2))) == [UP, DOWN, LEFT, RIGHT]
+
+
+def test_mask_has_one_entry_per_action():
     assert _mask(make_state()).shape == (NUM_ACTIONS,)
 
 
 def test_block_is_invalid_unless_an_enemy_stands_on_it():
     block = [{"row": 1, "col": 0, "kind": "data", "points": 2}]
-    assert _valid(make_state(player=(0, 0), blocks=block)) == [3]
+    assert _valid(make_state(player=(0, 0), blocks=block)) == [RIGHT]
     on_block = make_state(player=(0, 0), blocks=block,
                           enemies=[{"type": GLITCH, "row": 1, "col": 0}])
-    assert _valid(on_block) == [0, 3]
+    assert _valid(on_block) == [UP, RIGHT]
     # A transmission on a block does not validate it.
     trans = make_state(player=(0, 0), blocks=block, transmissions=[{"row": 1, "col": 0}])
-    assert _valid(trans) == [3]
+    assert _valid(trans) == [RIGHT]
     # A siphoned block is still a block.
     siphoned = [{**block[0], "siphoned": True}]
-    assert _valid(make_state(player=(0, 0), blocks=siphoned)) == [3]
+    assert _valid(make_state(player=(0, 0), blocks=siphoned)) == [RIGHT]
 
 
 def test_only_the_adjacent_cell_counts():
@@ -50,7 +57,7 @@ def test_only_the_adjacent_cell_counts():
     s = make_state(player=(0, 0), blocks=[{"row": 0, "col": 1, "kind": "data", "points": 1}],
                    enemies=[{"type": VIRUS, "row": 0, "col": 2},
                             {"type": VIRUS, "row": 1, "col": 0}])
-    assert _valid(s) == [0]
+    assert _valid(s) == [UP]
 
 
 def test_siphon_needs_a_data_siphon_only():
@@ -69,7 +76,7 @@ def test_programs_need_owned_affordable_and_applicable():
     undo = PROGRAM_ACTION_OFFSET + UNDO
     assert undo not in _valid(make_state(owned=[UNDO], credits=1))  # empty history
     exch = PROGRAM_ACTION_OFFSET + EXCH
-    assert _valid(make_state(player=(0, 0), owned=[EXCH, UNDO], credits=4)) == [0, 3, exch]
+    assert _valid(make_state(player=(0, 0), owned=[EXCH, UNDO], credits=4)) == [UP, RIGHT, exch]
 
 
 def test_mask_is_vmappable():

@@ -11,12 +11,11 @@ import pytest
 from batched_env import PARAMS, STEP
 
 from hackmatrix.env import constants as C
-from hackmatrix.env.constants import REWARD_KEYS, REWARD_SUM_ORDER, STAGE_REWARDS
+from hackmatrix.env.constants import DOWN, REWARD_KEYS, REWARD_SUM_ORDER, RIGHT, STAGE_REWARDS, UP
 from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.scenario import state_from_scenario
 
 REWARD = jax.jit(calculate_reward)
-UP, DOWN, LEFT, RIGHT = range(C.NUM_DIRECTIONS)
 SIPHON = C.SIPHON_ACTION
 CRASH, WARP, WAIT, UNDO, SIPH_PLUS, EXCH, RESET, SCORE, HACK = (
     C.PROGRAM_ACTION_OFFSET + p

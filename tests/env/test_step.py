@@ -6,10 +6,10 @@ import numpy as np
 from batched_env import PARAMS, RESET, STEP
 
 from hackmatrix.env import constants as C
+from hackmatrix.env.constants import LEFT, RIGHT, UP
 from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import scenario_from_state, state_from_scenario
 
-UP, DOWN, LEFT, RIGHT = range(C.NUM_DIRECTIONS)
 SIPHON = C.SIPHON_ACTION
 WARP, WAIT, UNDO, STEP_PROGRAM, SHOW, HACK = (
     C.PROGRAM_ACTION_OFFSET + p for p in (C.WARP, C.WAIT, C.UNDO, C.STEP, C.SHOW, C.HACK))

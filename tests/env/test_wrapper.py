@@ -18,15 +18,13 @@ from batched_env import (
     wrapper_batch,
 )
 
-from hackmatrix.env.constants import OBS_SIZE, REWARD_KEYS
+from hackmatrix.env.constants import OBS_SIZE, REWARD_KEYS, RIGHT, UP, WAIT_ACTION
 from hackmatrix.env.mask import action_mask
 from hackmatrix.env.observation import observe
 from hackmatrix.env.scenario import state_from_scenario
 from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.step_info import StepInfo
 from hackmatrix.env.wrapper import HackMatrixEnv, WrapperState
-
-UP, RIGHT, WAIT = 0, 3, 10
 
 
 def leaves_equal(a, b):
@@ -66,7 +64,7 @@ LANES = [  # (scenario, action, episode return so far, episode length so far)
     ({"player": {"row": 1}}, UP, 1.0, 7),  # 2 ordinary move
     ({"player": {"row": 1}}, UP, 0.0, 4999),  # 3 truncated
     ({"player": {"row": 5, "col": 4}}, RIGHT, 0.0, 3),  # 4 stage completion
-    ({"owned": ["WAIT"]}, WAIT, 0.0, 2),  # 5 invalid (no energy)
+    ({"owned": ["WAIT"]}, WAIT_ACTION, 0.0, 2),  # 5 invalid (no energy)
     ({"player": {"row": 4, "col": 5, "hp": 2}, "stage": 3}, UP, 0.0, 9),  # 6 completion
     ({"enemies": [{"type": "virus", "row": 2, "col": 0}]}, UP, 0.0, 1),  # 7 attack
 ]

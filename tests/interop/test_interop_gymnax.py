@@ -29,7 +29,7 @@ def test_make_returns_the_env_and_params_with_gymnax_spaces():
     assert spaces.gymnax_space_to_gym_space(env.action_space(params)).n == 28
     with pytest.raises(ValueError, match="registered: HackMatrix-legacy-v0, HackMatrix-v0"):
         make("HackMatrix-v1")
-    with pytest.raises(ValueError, match="allowed: max_steps_in_episode"):
+    with pytest.raises(ValueError, match="allowed: curriculum, max_steps_in_episode"):
         make("HackMatrix-v0", max_steps=3)
 
 

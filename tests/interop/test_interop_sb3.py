@@ -3,11 +3,14 @@
 Needs the `sb3` extra (PyTorch), which `make install` leaves out; skipped without it.
 """
 
-import gymnasium
 import numpy as np
 import pytest
 
-sb3_contrib = pytest.importorskip("sb3_contrib")
+gymnasium = pytest.importorskip(
+    "gymnasium", reason="needs the interop extra: pip install -e '.[interop]'")
+sb3_contrib = pytest.importorskip(
+    "sb3_contrib", reason="needs the sb3 extra (PyTorch), which `make install` leaves out: "
+    "pip install -e '.[sb3]'")
 
 from hackmatrix.env.gym import HackMatrixGymEnv
 

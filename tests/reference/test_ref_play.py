@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from refkit import enemy, make
 
 from hackmatrix.cli import main as cli_main
@@ -134,3 +135,12 @@ def test_pseudo_terminal_session():
     text = strip_ansi(out.decode("utf-8", "replace"))
     assert "keys: arrows or W A S D" in text and "you quit." in text
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("seed", ["1e23", str(2**70), "-1"])
+def test_play_refuses_a_seed_that_is_not_a_64_bit_integer(seed, capsys):
+    from hackmatrix.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["play", "--seed", seed])
+    assert "argument --seed: must be" in capsys.readouterr().err

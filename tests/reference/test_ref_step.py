@@ -2,9 +2,8 @@
 
 from refkit import act, approx, enemy, make, nonzero, positions, prog
 
-from hackmatrix.env.constants import DAEMON, EMPTY, NUM_DIRECTIONS, SIPHON_ACTION, VIRUS
+from hackmatrix.env.constants import DAEMON, EMPTY, RIGHT, SIPHON_ACTION, UP, VIRUS
 
-UP, DOWN, LEFT, RIGHT = range(NUM_DIRECTIONS)
 SIPHON = SIPHON_ACTION
 WAIT = prog("WAIT")
 

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import socket
 import subprocess
 import sys
 
@@ -126,3 +127,12 @@ def test_two_runs_opening_a_fresh_store_at_once_both_work(tmp_path):
     client = MlflowClient(uri)
     [experiment] = [e for e in client.search_experiments() if e.name == "hackmatrix"]
     assert len(client.search_runs([experiment.experiment_id])) == 2
+
+
+def test_an_unreachable_tracking_server_fails_in_seconds(make_run_info):
+    with socket.socket() as listener:  # a port that nothing listens on once this closes
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+    spec = {"type": "mlflow", "tracking_uri": f"http://127.0.0.1:{port}"}
+    with pytest.raises(SinkError, match=f"tracking server http://127.0.0.1:{port} is unreachable"):
+        create_sinks([spec], make_run_info())

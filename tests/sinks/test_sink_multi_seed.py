@@ -1,12 +1,12 @@
 """Multi-seed groups through the real backends: MLflow parent + children, wandb groups, TB dirs."""
 
 from mlflow.tracking import MlflowClient
-from wandb_records import read_offline_runs
 
 from hackmatrix.core.seed_group import open_group
 from hackmatrix.metrics.health import HealthConfig
 from hackmatrix.sinks import RunInfo, validate_sink_specs
 from hackmatrix.sinks.jsonl import read_jsonl
+from hackmatrix.sinks.wandb_log import read_run_logs
 
 SEEDS = (4, 9)
 
@@ -58,7 +58,7 @@ def test_mlflow_parent_with_one_child_per_seed_survives_resume(tmp_path):
 def test_wandb_runs_per_seed_share_the_group(tmp_path):
     _log(["wandb"], _info(tmp_path), range(1, 4))
     for index, seed in enumerate(SEEDS):
-        (run,) = read_offline_runs(tmp_path / "ppo-007" / f"seed-{seed}")
+        (run,) = read_run_logs(tmp_path / "ppo-007" / f"seed-{seed}")
         assert run["run_id"] == f"group0007-seed-{seed}"
         assert run["group"] == "ppo-007"
         assert run["config"]["run.seed"] == seed

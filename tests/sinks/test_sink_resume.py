@@ -2,11 +2,11 @@
 
 from mlflow.tracking import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from wandb_records import read_offline_runs
 
 from hackmatrix.metrics import MetricsPipeline
 from hackmatrix.sinks import create_sinks
 from hackmatrix.sinks.jsonl import read_jsonl
+from hackmatrix.sinks.wandb_log import read_run_logs
 
 
 def test_two_halves_continue_the_same_run_in_every_backend(make_run_info, tmp_path, capsys):
@@ -40,7 +40,7 @@ def test_two_halves_continue_the_same_run_in_every_backend(make_run_info, tmp_pa
     assert [(m.step, m.value) for m in metric] == expected
     assert client.get_run(first["mlflow"].run_id).info.status == "FINISHED"
 
-    runs = read_offline_runs(directory)
+    runs = read_run_logs(directory)
     assert [run["run_id"] for run in runs] == ["test-run-0001", "test-run-0001"]
     rows = runs[0]["history"] + runs[1]["history"]
     assert [(row["update"], row["train/entropy"]) for row in rows] == expected
