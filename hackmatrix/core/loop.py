@@ -196,7 +196,8 @@ def _compile_and_run(config, resume, trainer, mesh, specs, seeds, multi, host, u
             # Registered after the lock, so it runs before the release (ExitStack is LIFO).
             stack.callback(_remove_if_untrained, run_dir)
     else:
-        run_dir, info = resume.run_dir, resume.run_info
+        # Every host reads the run directory to resume; only process 0 writes to it.
+        run_dir, info = (resume.run_dir if is_main else None), resume.run_info
     params = flat_dict(config)
     params.update({f"autoscaled.{k}": f"{old} -> {new}" for k, old, new in config.autoscaled})
     if multi:
