@@ -34,7 +34,7 @@ def make_rollout(env: HackMatrixEnv, num_envs: int, num_steps: int):
         states, total = carry
         k_act, k_step = jax.random.split(key)
         actions = random_valid_actions(k_act, v_mask(states))
-        _, states, reward, _, _ = v_step(jax.random.split(k_step, num_envs), states, actions,
+        _, states, reward, _, _, _ = v_step(jax.random.split(k_step, num_envs), states, actions,
                                          params)
         return (states, total + reward.sum()), None
 

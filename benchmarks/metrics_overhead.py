@@ -124,15 +124,15 @@ def make_rollouts(num_envs: int, num_steps: int):
 
     env = HackMatrixEnv()
     params = env.default_params
-    v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    v_step = jax.vmap(env.step_with_final, in_axes=(0, 0, 0, None))
     v_mask = jax.vmap(env.action_mask)
 
     def one_step(states, key):
         k_act, k_step = jax.random.split(key)
         logits = jnp.where(v_mask(states), 0.0, -jnp.inf)
         actions = jax.random.categorical(k_act, logits).astype(jnp.int32)
-        _, states, _, _, info = v_step(jax.random.split(k_step, num_envs), states, actions,
-                                       params)
+        _, states, _, _, info, _ = v_step(jax.random.split(k_step, num_envs), states, actions,
+                                          params)
         return states, (info, actions)
 
     def scan(key, states):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import serialization
 
 from hackmatrix.core import checkpoint as ckpt
@@ -38,7 +39,9 @@ def export_policy(policy, out_dir) -> Path:
     """Write a loaded Policy's params and its policy.json into out_dir; return the JSON's path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    payload = serialization.to_bytes(ckpt.host_copy(policy.params))
+    # Process-local, not ckpt.host_copy: only process 0 of a multi-host run exports, and a
+    # cross-process gather would wait forever for the others.
+    payload = serialization.to_bytes(jax.tree.map(np.asarray, jax.device_get(policy.params)))
     net = policy.config.network
     meta = {
         "format": FORMAT, "version": VERSION, "obs_layout_version": OBS_LAYOUT_VERSION,

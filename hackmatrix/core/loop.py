@@ -29,6 +29,7 @@ import numpy as np
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.autoscale import auto_scale_for_batch_size, describe_auto_scale
 from hackmatrix.core.config import batch_size, flat_dict, to_dict
+from hackmatrix.core.distributed import process_zero_decides
 from hackmatrix.core.evaluation import TrainingEval
 from hackmatrix.core.losses import TOTAL_LOSS
 from hackmatrix.core.outputs import describe_outputs
@@ -165,7 +166,8 @@ def _compile_and_run(start: _Start, signals, stack, log) -> RunResult:
             # Registered after the lock, so it runs before the release (ExitStack is LIFO).
             stack.callback(_remove_if_untrained, run_dir)
     else:
-        run_dir, info = resume.run_dir, resume.run_info
+        # Every host reads the run directory to resume; only process 0 writes to it.
+        run_dir, info = (resume.run_dir if is_main else None), resume.run_info
     params = flat_dict(config)
     params.update({f"autoscaled.{k}": f"{old} -> {new}" for k, old, new in config.autoscaled})
     if grouped:
@@ -250,12 +252,16 @@ class _Session:
     hparams: dict  # each traced hyperparameter as a (members,) device array
     evaluation: TrainingEval
     last_checkpoint: Path | None = None
+    # Known to every process alike (only process 0 has a checkpoint path): the final save is
+    # a collective that all processes must join or skip together.
+    saved: bool = dataclasses.field(init=False)
     checkpointed_update: int = dataclasses.field(init=False)
     checkpointed_at: float = dataclasses.field(init=False, default_factory=time.monotonic)
     batch: int = dataclasses.field(init=False)
     system: SystemMonitor = dataclasses.field(init=False, default_factory=SystemMonitor)
 
     def __post_init__(self):
+        self.saved = self.last_checkpoint is not None
         self.checkpointed_update = self.update
         self.batch = batch_size(self.config)
 
@@ -273,7 +279,7 @@ class _Session:
         """Run chunks until the end, SIGINT/SIGTERM or a health stop."""
         status = "finished"
         while self.update < self.trainer.num_updates:
-            if signals.requested:
+            if process_zero_decides(signals.requested):
                 status = "interrupted"
                 break
             self._one_chunk()
@@ -285,7 +291,7 @@ class _Session:
                 break
             if self._checkpoint_due():
                 self.save()
-        if self.checkpointed_update != self.update or self.last_checkpoint is None:
+        if self.checkpointed_update != self.update or not self.saved:
             self.save()
         params = jax.tree.map(np.asarray, jax.device_get(self.runner.params))
         if status == "interrupted":
@@ -347,7 +353,7 @@ class _Session:
         minutes = self.config.checkpoint.every_minutes
         by_count = every and self.update // every > self.checkpointed_update // every
         by_time = minutes and time.monotonic() - self.checkpointed_at >= 60.0 * minutes
-        return bool(by_count or by_time)
+        return process_zero_decides(bool(by_count or by_time))
 
     def save(self):
         """Write a checkpoint of the current runner state (every process joins the gather).
@@ -360,6 +366,7 @@ class _Session:
                      "checkpoint is written anyway (that sink is reported when it fails)")
         host = ckpt.host_copy(self.runner)
         self.checkpointed_update, self.checkpointed_at = self.update, time.monotonic()
+        self.saved = True
         if self.run_dir is None:
             return
         # A one-seed run stores its runner without the seed axis (hackmatrix.core.seed_axis).

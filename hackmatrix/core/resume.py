@@ -18,9 +18,10 @@ from hackmatrix.errors import CheckpointError, ConfigError
 
 # Keys that change neither the computation nor its shapes, so a resumed run stays exact. Of
 # eval.*, only the stopping rules and GIFs: the others define what the eval history compares.
+# run.distributed too: the same mesh of devices trains the same, in one process or several.
 RESUMABLE_PREFIXES = ("sinks", "checkpoint.", "metrics.health.", "run.compilation_cache",
-                      "run.sinks_failure", "eval.target", "eval.patience", "eval.gif_every",
-                      "eval.gif_max_steps")
+                      "run.sinks_failure", "run.distributed", "eval.target", "eval.patience",
+                      "eval.gif_every", "eval.gif_max_steps")
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
                 raise ConfigError(
                     f"config key '{key}' cannot change when resuming (it would change the "
                     f"training itself); allowed when resuming: sinks, checkpoint.*, "
-                    f"metrics.health.*, run.compilation_cache, run.sinks_failure, eval.target, "
-                    f"eval.patience, eval.gif_every, eval.gif_max_steps")
+                    f"metrics.health.*, run.compilation_cache, run.sinks_failure, "
+                    f"run.distributed, eval.target, eval.patience, eval.gif_every, "
+                    f"eval.gif_max_steps")
             flat[key] = value
         config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
                                                            for t in overrides})

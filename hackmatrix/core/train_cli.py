@@ -46,8 +46,10 @@ def _set_up_jax(config) -> None:
     """Start multi-host JAX and the persistent compilation cache, before any device is used."""
     import jax
 
+    from hackmatrix.core.distributed import initialize_distributed
+
     if config.run.distributed:
-        jax.distributed.initialize()
+        initialize_distributed()
     if config.run.compilation_cache:
         path = Path(config.run.compilation_cache).expanduser()
         jax.config.update("jax_compilation_cache_dir", str(path))

@@ -4,6 +4,7 @@ from hackmatrix.env import constants, rng
 from hackmatrix.env.mask import action_mask
 from hackmatrix.env.observation import observe, observe_structured
 from hackmatrix.env.params import EnvParams
+from hackmatrix.env.registry import make
 from hackmatrix.env.rewards import StepEvents, calculate_reward
 from hackmatrix.env.scenario import load_scenario, scenario_from_state, state_from_scenario
 from hackmatrix.env.state import EnvState
@@ -23,6 +24,7 @@ __all__ = [
     "calculate_reward",
     "constants",
     "load_scenario",
+    "make",
     "observe",
     "observe_structured",
     "reset",

@@ -1,6 +1,7 @@
 """The 15 reward components of rules §8 and their float32 total."""
 
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from hackmatrix.env.bfs import exit_distance
@@ -15,9 +16,12 @@ from hackmatrix.env.entities import valid_slots
 from hackmatrix.env.state import EnvState
 
 F32 = jnp.float32
-_STAGE_REWARDS = jnp.asarray(STAGE_REWARDS, F32)
+# Host (NumPy) tables: importing the env must not start the XLA backend, since
+# jax.distributed.initialize() has to run before that (run.distributed).
+_STAGE_REWARDS = np.asarray(STAGE_REWARDS, np.float32)
 # Entry k: R[1] + ... + R[k] (stages completed before reaching stage k + 1).
-_STAGES_BEFORE = jnp.asarray([sum(STAGE_REWARDS[:k]) for k in range(len(STAGE_REWARDS))], F32)
+_STAGES_BEFORE = np.asarray([sum(STAGE_REWARDS[:k]) for k in range(len(STAGE_REWARDS))],
+                            np.float32)
 
 
 @struct.dataclass
@@ -54,15 +58,16 @@ def calculate_reward(before: EnvState, after: EnvState, events: StepEvents):
     d1 = exit_distance(after)
     delta = jnp.where(died, 0, jnp.where(completed, events.d0, events.d0 - d1))
     zero = _f(0.0)
+    stage_rewards, stages_before = jnp.asarray(_STAGE_REWARDS), jnp.asarray(_STAGES_BEFORE)
     parts = {
         "step_penalty": _f(-0.01),
-        "stage_completion": jnp.where(completed, _STAGE_REWARDS[before.stage - 1], zero),
+        "stage_completion": jnp.where(completed, stage_rewards[before.stage - 1], zero),
         "score_gain": _f(0.5) * _f(p1.score - p0.score),
         "kills": _f(0.3) * _f(events.kills),
         "data_siphon": jnp.where(events.picked, _f(1.0), zero),
         "distance_shaping": _f(0.05) * _f(jnp.maximum(0, delta)),
         "victory": jnp.where(events.won, _f(500.0) + _f(100.0) * _f(p1.score), zero),
-        "death_penalty": jnp.where(died, _f(-0.5) * _STAGES_BEFORE[after.stage - 1], zero),
+        "death_penalty": jnp.where(died, _f(-0.5) * stages_before[after.stage - 1], zero),
         "resource_gain": (_f(0.05) * _f(p1.credits - p0.credits)
                           + _f(0.05) * _f(p1.energy - p0.energy)),
         "resource_holding": jnp.where(completed, _f(0.01) * _f(p1.credits + p1.energy), zero),

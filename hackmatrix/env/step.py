@@ -7,6 +7,7 @@ components 0. The wrapper auto-resets, so a trainer never does this.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hackmatrix.env.actions import direction_action
 from hackmatrix.env.bfs import exit_distance
@@ -32,8 +33,9 @@ from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 
 I32 = jnp.int32
-_FALSE = jnp.bool_(False)
-_ZERO = I32(0)
+# NumPy scalars: importing the env must not start the XLA backend (see rewards.py).
+_FALSE = np.bool_(False)
+_ZERO = np.int32(0)
 DEFAULT_PARAMS = EnvParams()
 # Lanes per chunk of the siphon/program branches: a policy that mostly plays programs still runs
 # few loop trips, one that never does pays one chunk per step at most.

@@ -1,6 +1,7 @@
-"""A gymnax-style wrapper around reset/step: auto-reset, truncation and episode statistics."""
+"""The game as a gymnax 1.0 environment: auto-reset, truncation and episode statistics."""
 
-from functools import partial
+import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,7 @@ from hackmatrix.env.obs_layout import ObsLayout
 from hackmatrix.env.observation import observe
 from hackmatrix.env.params import EnvParams
 from hackmatrix.env.rewards import calculate_reward
+from hackmatrix.env.spaces import box, discrete
 from hackmatrix.env.sparse_apply import apply_where
 from hackmatrix.env.state import EnvState
 from hackmatrix.env.step import reset as env_reset
@@ -46,44 +48,26 @@ def _generate(key_step, key_reset, reset, state: EnvState, curriculum: Curriculu
     return generate_stage(jnp.where(reset, key_reset, key_step), base)
 
 
-class Discrete:
-    """A discrete action space {0, ..., n-1}."""
-
-    def __init__(self, n: int):
-        self.n = n
-        self.shape = ()
-        self.dtype = jnp.int32
-
-    def sample(self, key) -> jnp.ndarray:
-        """Draw a uniform action (ignores the mask)."""
-        return jax.random.randint(key, (), 0, self.n, dtype=self.dtype)
-
-    def contains(self, x) -> jnp.ndarray:
-        """Return whether x is a valid action index."""
-        return (x >= 0) & (x < self.n)
-
-
-class Box:
-    """A float32 box observation space."""
-
-    def __init__(self, low: float, high: float, shape: tuple):
-        self.low = low
-        self.high = high
-        self.shape = shape
-        self.dtype = jnp.float32
-
-
 class HackMatrixEnv:
     """The HackMatrix game as a gymnax-style env; auto-resets on termination or truncation."""
 
     name = "HackMatrix-v0"
     num_actions = NUM_ACTIONS
 
+    # Stateless, so all instances are equal: `reset` and `step`, jitted with a static `self` as
+    # gymnax does it, compile once per params and shapes however many envs callers build.
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __hash__(self):
+        return hash(type(self))
+
     @property
     def default_params(self) -> EnvParams:
         """Return the default EnvParams."""
         return EnvParams()
 
+    @functools.partial(jax.jit, static_argnames=("self",))
     def reset(self, key, params: EnvParams | None = None):
         """Start a new game; return (obs float32[1545], WrapperState)."""
         params = self.default_params if params is None else params
@@ -96,17 +80,29 @@ class HackMatrixEnv:
                                  episode_length=jnp.int32(0),
                                  action_mask=env_action_mask(env_state))
 
+    @functools.partial(jax.jit, static_argnames=("self",))
     def step(self, key, state: WrapperState, action, params: EnvParams | None = None):
-        """Step and auto-reset; return (obs, state, reward, done, info: StepInfo).
+        """Step and auto-reset (gymnax 1.0): (obs, state, reward, terminated, truncated, info).
 
-        On done (terminated or truncated) the returned obs/state are a fresh game reset from a key
-        split off `key`; `info.terminated` and `info.truncated` tell the two apart.
+        On terminated or truncated the returned obs/state are a fresh game reset from a key split
+        off `key`. `info` is a dict: the `StepInfo` fields (the 15 reward components under
+        `rewards`, episode statistics, ...), `final_observation` (the observation before the
+        reset) and `action_mask` (bool[28], valid actions of the returned state).
         """
-        return self.step_with_final(key, state, action, params)[:5]
+        obs, next_state, reward, _, step_info, final = self.step_with_final(
+            key, state, action, params)
+        info = {field.name: getattr(step_info, field.name)
+                for field in dataclasses.fields(step_info)}
+        info["final_observation"] = observe(final)
+        info["action_mask"] = next_state.action_mask
+        return obs, next_state, reward, step_info.terminated, step_info.truncated, info
 
     def step_with_final(self, key, state: WrapperState, action,
                         params: EnvParams | None = None):
-        """Like `step`, plus the EnvState the step reached before any auto-reset (the final one).
+        """Step and auto-reset; return (obs, state, reward, done, info: StepInfo, final EnvState).
+
+        The trainer's step: `done` is terminated or truncated, and `final` is the EnvState the
+        step reached before any auto-reset.
 
         A trainer bootstraps a truncated episode from `observe(final)`. Where the truncating step
         also cleared a stage, `final` still shows the cleared board (stage + 1, healed): the next
@@ -131,7 +127,7 @@ class HackMatrixEnv:
         # One generation per step serves both the next stage and the auto-reset, and runs only
         # for the environments that need it (see sparse_apply).
         next_state = apply_where(
-            new_stage | finished, partial(_generate, curriculum=params.curriculum),
+            new_stage | finished, functools.partial(_generate, curriculum=params.curriculum),
             (key_step, key_reset, finished, env_state), env_state)
         next_state = WrapperState(
             env_state=next_state,
@@ -151,15 +147,15 @@ class HackMatrixEnv:
             return state.action_mask
         return env_action_mask(state)
 
-    def action_space(self, params: EnvParams | None = None) -> Discrete:
-        """Return the 28-action discrete space."""
+    def action_space(self, params: EnvParams | None = None):
+        """Return the 28-action discrete space (gymnax's class when installed)."""
         del params
-        return Discrete(NUM_ACTIONS)
+        return discrete(NUM_ACTIONS)
 
-    def observation_space(self, params: EnvParams | None = None) -> Box:
+    def observation_space(self, params: EnvParams | None = None):
         """Return the float32[1545] observation space (features lie in [0, inf), mostly [0, 1])."""
         del params
-        return Box(0.0, jnp.inf, (OBS_SIZE,))
+        return box(0.0, jnp.inf, (OBS_SIZE,))
 
     def observation_layout(self, params: EnvParams | None = None) -> ObsLayout:
         """Return the named groups of the flat observation (vector slices, grid channels)."""

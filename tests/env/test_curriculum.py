@@ -93,9 +93,9 @@ def test_auto_reset_uses_the_curriculum():
     _, state = jax.jit(jax.vmap(ENV.reset))(KEYS)
     step = jax.jit(jax.vmap(lambda k, s, a: ENV.step(k, s, a, params)))
     actions = jnp.argmax(state.action_mask, axis=1)
-    _, after, _, done, info = step(KEYS, state, actions)
-    assert bool(info.truncated.all())
-    assert bool(done.all())
+    _, after, _, terminated, truncated, info = step(KEYS, state, actions)
+    assert bool(truncated.all()) and not bool(terminated.any())
+    assert bool(info["truncated"].all())
     assert int(after.env_state.stage.max()) > 1
 
 

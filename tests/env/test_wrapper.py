@@ -1,5 +1,7 @@
 """HackMatrixEnv: spaces, reset, auto-reset, truncation, info, tracing; and sparse_apply."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -107,9 +109,10 @@ def test_final_state_is_the_state_before_the_auto_reset(stepped):
     assert leaves_equal(lane(final, 3), core)
     assert not leaves_equal(lane(state.env_state, 3), core)  # the lane itself was reset
     assert leaves_equal(lane(final, 2), lane(state.env_state, 2))  # an ordinary lane: no reset
-    # The gymnax-style `step` is the same step without the final state.
+    # The gymnax 1.0 `step` is the same step with the final observation in its info dict.
     plain = jax.eval_shape(ENV.step, keys[3], lane(state, 3), actions[3], PARAMS)
-    assert len(plain) == 5 and isinstance(plain[4], StepInfo)
+    assert len(plain) == 6 and plain[5]["final_observation"].shape == (OBS_SIZE,)
+    assert {f.name for f in dataclasses.fields(StepInfo)} < set(plain[5])
 
 
 def test_lanes_match_the_core_step(stepped):
