@@ -4,6 +4,7 @@ The numeric PPO hyperparameters of `TRACED` are arguments of the update, not con
 population of runs with other values (a sweep) trains in one program.
 """
 
+import copy
 import dataclasses
 
 import jax
@@ -28,7 +29,12 @@ def hparams_of(config) -> dict:
 
 def with_hparams(config, hparams):
     """Return the config with its traced PPO hyperparameters replaced by (traced) values."""
-    return dataclasses.replace(config, ppo=dataclasses.replace(config.ppo, **hparams))
+    # A copy, not dataclasses.replace: the section would parse its fields again (Checked), and
+    # tracers are not numbers; the values were checked when the config or sweep was loaded.
+    ppo = copy.copy(config.ppo)
+    for name, value in hparams.items():
+        object.__setattr__(ppo, name, value)
+    return dataclasses.replace(config, ppo=ppo)
 
 
 def learning_rate_at(config, update):

@@ -37,7 +37,7 @@ def _observations(count: int) -> tuple:
 def test_export_holds_the_network_config_and_no_training_state(trained_run, exported):
     meta = json.loads((exported / META_FILE).read_text())
     assert meta["obs_layout_version"] == OBS_LAYOUT_VERSION
-    assert meta["network"] == {"kind": "mlp", "hidden_sizes": [16], "activation": "tanh",
+    assert meta["network"] == {"kind": "ego", "hidden_sizes": [16], "activation": "tanh",
                                "conv_channels": [32, 32]}
     assert meta["source"]["update"] == 3 and "config" not in meta
     checkpoint = ckpt.resolve(trained_run)

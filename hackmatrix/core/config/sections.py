@@ -76,7 +76,7 @@ class NetworkConfig(Checked):
     """Network section."""
 
     SECTION = "network"
-    kind: str = setting("mlp", "mlp (flat), grid (convs over the grid) or ego (player-centred)",
+    kind: str = setting("ego", "mlp (flat), grid (convs over the grid) or ego (player-centred)",
                         choices=("mlp", "grid", "ego"))
     hidden_sizes: tuple = setting((256, 256), "dense layers of the actor and critic", **_LAYERS)
     activation: str = setting("tanh", "tanh or relu", choices=("tanh", "relu"))
