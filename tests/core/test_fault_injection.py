@@ -45,10 +45,19 @@ def _environment(tmp_path: Path) -> dict:
 
 
 def _start(tmp_path, env, seeds, runs, resume=None):
+    """Start a worker whose output goes to a file, so the test can watch it while it runs."""
     argv = [sys.executable, str(WORKER), env, str(seeds), str(tmp_path / runs),
             f"sqlite:///{tmp_path}/{runs}.db", *([str(resume)] if resume else [])]
-    return subprocess.Popen(argv, cwd=WORKER.parent, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=_environment(tmp_path))
+    log = tmp_path / f"{runs}-{len(list(tmp_path.glob(f'{runs}-*.log')))}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(argv, cwd=WORKER.parent, stdout=out, stderr=subprocess.STDOUT,
+                                   text=True, env=_environment(tmp_path))
+    process.log = log
+    return process
+
+
+def _output(process) -> str:
+    return process.log.read_text(errors="replace")
 
 
 def _sink_dirs(run_dir: Path, seeds: int) -> list[Path]:
@@ -63,14 +72,14 @@ def _wait_for_lines(process, path: Path, count: int) -> None:
     """Wait until the run logged `count` updates to JSONL (the process must still be running)."""
     deadline = time.monotonic() + DEADLINE_S
     while _lines(path) < count:
-        assert process.poll() is None, f"worker ended early:\n{process.communicate()[0]}"
+        assert process.poll() is None, f"worker ended early:\n{_output(process)}"
         assert time.monotonic() < deadline, "worker too slow"
         time.sleep(0.01)
 
 
 def _finish(process) -> tuple:
-    output, _ = process.communicate(timeout=DEADLINE_S)
-    return process.returncode, output
+    process.wait(timeout=DEADLINE_S)
+    return process.returncode, _output(process)
 
 
 def _interrupt(process, fault: str) -> None:
@@ -81,7 +90,13 @@ def _interrupt(process, fault: str) -> None:
     else:
         process.send_signal(signal.SIGINT)
         if fault == "double SIGINT":
-            time.sleep(0.05)
+            # Two SIGINTs that arrive before Python runs its handler count as one (the
+            # interpreter only records that the signal is pending), e.g. while a compiled
+            # chunk holds the main thread: send the second once the first was handled.
+            deadline = time.monotonic() + DEADLINE_S
+            while SAYS["SIGINT"] not in _output(process) and process.poll() is None:
+                assert time.monotonic() < deadline, "the first SIGINT was never handled"
+                time.sleep(0.01)
             process.send_signal(signal.SIGINT)  # during the shutdown: must not lose anything
 
 
