@@ -26,6 +26,13 @@ def _dense(features, scale):
                     bias_init=nn.initializers.zeros)
 
 
+def _hidden_layers(x, sizes, act):
+    """Apply the dense hidden layers (created in the calling module, as Dense_0, Dense_1, ...)."""
+    for size in sizes:
+        x = act(_dense(size, np.sqrt(2))(x))
+    return x
+
+
 class MLPTower(nn.Module):
     """Dense layers over the flat 1545-float observation."""
 
@@ -35,11 +42,7 @@ class MLPTower(nn.Module):
     @nn.compact
     def __call__(self, obs):
         """Return the last hidden layer's features."""
-        act = ACTIVATIONS[self.activation]
-        x = obs
-        for size in self.hidden_sizes:
-            x = act(_dense(size, np.sqrt(2))(x))
-        return x
+        return _hidden_layers(obs, self.hidden_sizes, ACTIVATIONS[self.activation])
 
 
 def split_observation(obs):
@@ -97,9 +100,7 @@ class GridTower(nn.Module):
             # Named as nn.Conv named its layers, so earlier grid checkpoints keep loading.
             grid = act(Conv3x3(channels, name=f"Conv_{i}")(grid))
         x = jnp.concatenate([grid.reshape(obs.shape[:-1] + (-1,)), vector], axis=-1)
-        for size in self.hidden_sizes:
-            x = act(_dense(size, np.sqrt(2))(x))
-        return x
+        return _hidden_layers(x, self.hidden_sizes, act)
 
 
 def egocentric(grid, row, col):
@@ -139,9 +140,7 @@ class EgoTower(nn.Module):
         col = jnp.round(obs[..., _PLAYER_COL] * (GRID - 1)).astype(jnp.int32)
         ego = egocentric(grid, row, col)
         x = jnp.concatenate([ego.reshape(obs.shape[:-1] + (-1,)), vector], axis=-1)
-        for size in self.hidden_sizes:
-            x = act(_dense(size, np.sqrt(2))(x))
-        return x
+        return _hidden_layers(x, self.hidden_sizes, act)
 
 
 class ActorCritic(nn.Module):
