@@ -5,7 +5,8 @@ the screen), at the checkpoint's update number, with `perf/env_steps` so that wa
 its env-steps axis. The sinks reopen the run as a resumed one whose last step is the last step
 already logged, so nothing the training logged is discarded. Log an eval of a run that is not
 training at the same time: a resumed MLflow run is marked finished again when the eval closes it.
-For a seed of a multi-seed run the point goes to that seed's own runs (its seed-<s>/ files, its
+For a seed of a multi-seed run, or one member's best checkpoint (best-seed-<s>.ckpt, a sweep's
+best-p<point>-seed-<s>.ckpt), the point goes to that member's own runs (its <label>/ files, its
 MLflow child run, its wandb run).
 """
 
@@ -15,8 +16,9 @@ from pathlib import Path
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.config import flat_dict, num_updates
+from hackmatrix.core.population import seed_label
 from hackmatrix.core.run_dir import CHECKPOINT_DIR, read_run_info, run_dir_of_checkpoint
-from hackmatrix.core.seed_group import seed_dir, seed_run_info
+from hackmatrix.core.seed_group import labelled_run_info
 from hackmatrix.env.constants import PROGRAM_NAMES, REWARD_KEYS
 from hackmatrix.errors import SinkError
 from hackmatrix.sinks import RunInfo, create_sinks, validate_sink_specs
@@ -73,6 +75,17 @@ def last_logged_step(run_dir: Path, header: dict, sinks_dir: Path | None = None)
     return max(steps)
 
 
+def member_label_of(policy) -> str | None:
+    """Return the sub-run of the run that a policy belongs to (None: the run's own sinks).
+
+    A multi-seed checkpoint names the seed through the policy; a best checkpoint of one member
+    (best-seed-<s>.ckpt, a sweep's best-p<point>-seed-<s>.ckpt) carries the member's label.
+    """
+    if policy.header.get("member"):
+        return str(policy.header["member"])
+    return None if policy.seed is None else seed_label(policy.seed)
+
+
 def log_eval_to_sinks(policy, result: dict) -> list:
     """Log the eval point to the sinks of the policy's run; return the sink names used."""
     specs = [s for s in validate_sink_specs(list(policy.config.sinks)) if s["type"] != "console"]
@@ -81,18 +94,16 @@ def log_eval_to_sinks(policy, result: dict) -> list:
                         f"use --json FILE to keep the eval results")
     run_dir = run_dir_of_checkpoint(policy.checkpoint)
     info = read_run_info(run_dir)
-    config = flat_dict(policy.config)
-    if policy.seed is not None:
-        config["seeds"] = list(policy.header["seeds"])
-    sinks_dir = run_dir if policy.seed is None else seed_dir(run_dir, policy.seed)
+    label = member_label_of(policy)
+    sinks_dir = run_dir if label is None else run_dir / label
     run_info = RunInfo(
         name=info.get("name") or policy.header.get("name") or run_dir.name,
         run_id=info.get("run_id") or policy.header.get("run_id") or run_dir.name,
-        directory=run_dir, config=config, git_commit=info.get("git_commit"),
+        directory=run_dir, config=flat_dict(policy.config), git_commit=info.get("git_commit"),
         resumed=True, start_step=last_logged_step(run_dir, policy.header, sinks_dir),
         total_updates=num_updates(policy.config))
-    if policy.seed is not None:
-        run_info = seed_run_info(run_info, policy.seed)
+    if label is not None:
+        run_info = labelled_run_info(run_info, label, policy.seed)
     point = eval_metrics(result)
     point["perf/env_steps"] = float(policy.env_steps)
     sinks = create_sinks(specs, run_info)

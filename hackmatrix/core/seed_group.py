@@ -34,9 +34,14 @@ def seed_dir(run_dir, seed: int) -> Path:
 
 def seed_run_info(group: RunInfo, seed: int) -> RunInfo:
     """Return the RunInfo of one seed of a group: its own name, id, directory and run.seed."""
+    return labelled_run_info(group, seed_label(seed), seed)
+
+
+def labelled_run_info(group: RunInfo, label: str, seed: int) -> RunInfo:
+    """Return the RunInfo of the member `label` (training `seed`) of a group's run."""
     return dataclasses.replace(
-        group, name=f"{group.name}-seed-{seed}", run_id=f"{group.run_id}-seed-{seed}",
-        directory=seed_dir(group.directory, seed), config={**group.config, "run.seed": seed},
+        group, name=f"{group.name}-{label}", run_id=f"{group.run_id}-{label}",
+        directory=Path(group.directory) / label, config={**group.config, "run.seed": seed},
         group=group.name, group_id=group.run_id, seed=seed)
 
 

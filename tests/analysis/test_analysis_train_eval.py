@@ -156,6 +156,14 @@ def test_every_seed_of_a_multi_seed_run_is_evaluated(eval_result, tmp_path):
         assert [r["step"] for r in rows if "eval/win_rate" in r] == [UPDATES]
         assert (run_dir / "checkpoints" / f"best-seed-{seed}.ckpt").is_file()
     assert not (run_dir / "checkpoints" / "best.ckpt").exists()
+    # The eval of a seed's best checkpoint goes to that seed's own sinks.
+    assert main(["eval", str(run_dir), "--best", "--seed-index", "1", "--episodes",
+                 str(EPISODES), "--log-to-sinks"]) == 0
+    evals = [r for r in read_jsonl(run_dir / "seed-1" / "metrics.jsonl") if "eval/win_rate" in r]
+    assert len(evals) == 2
+    assert "eval/random/win_rate" in evals[-1]
+    assert not any("eval/random/win_rate" in r for r in read_jsonl(run_dir / "seed-0" /
+                                                                   "metrics.jsonl"))
 
 
 def test_every_run_of_a_sweep_is_evaluated_and_keeps_its_own_best(eval_result, tmp_path):
