@@ -20,7 +20,7 @@ from flax import serialization
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core.config import config_from_dict
 from hackmatrix.core.networks import make_network
-from hackmatrix.env.constants import NUM_ACTIONS, OBS_LAYOUT_VERSION, OBS_SIZE
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_LAYOUT, OBS_LAYOUT_VERSION, OBS_SIZE
 from hackmatrix.errors import CheckpointError, ConfigError
 
 FORMAT = "hackmatrix-policy"
@@ -103,7 +103,7 @@ def load_export(out_dir, seed_index: int = 0):
     if hashlib.sha256(payload).hexdigest() != meta.get("params_sha256"):
         raise CheckpointError(f"'{path}' is corrupt or truncated: its checksum does not match "
                               f"{META_FILE}")
-    network = make_network(config.network, NUM_ACTIONS)
+    network = make_network(config.network, NUM_ACTIONS, OBS_LAYOUT)
     shapes = jax.eval_shape(network.init, jax.random.PRNGKey(0), jnp.zeros((1, OBS_SIZE)))
     params = ckpt.restore(path, shapes, payload=payload)
     source = meta.get("source") or {}

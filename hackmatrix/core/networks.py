@@ -3,6 +3,8 @@ MLP over the grid re-centred on the player (egocentric).
 
 The actor and the critic are separate towers (no shared weights), as in the usual PPO setup for
 small discrete games: the critic's large-return regression never distorts the policy features.
+Every size comes from the env: the action count, and for the grid and egocentric towers the
+observation layout it describes (`env.observation_layout()`: vector groups, grid, player cell).
 """
 
 from collections.abc import Sequence
@@ -12,12 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hackmatrix.env.constants import GRID, GRID_CHANNELS, OBS_LAYOUT, OBS_PLAYER, OBS_PROGRAMS
+from hackmatrix.env.obs_layout import ObsLayout
+from hackmatrix.errors import ConfigError
 
-VECTOR_SIZE = OBS_PLAYER + OBS_PROGRAMS
-# The player's row and col features are row / (GRID - 1) and col / (GRID - 1) (rules §9).
-_PLAYER_ROW = OBS_LAYOUT.vector_slice("player").start + OBS_LAYOUT.vector[0].labels.index("row")
-_PLAYER_COL = OBS_LAYOUT.vector_slice("player").start + OBS_LAYOUT.vector[0].labels.index("col")
 ACTIVATIONS = {"tanh": nn.tanh, "relu": nn.relu}
 
 
@@ -34,7 +33,7 @@ def _hidden_layers(x, sizes, act):
 
 
 class MLPTower(nn.Module):
-    """Dense layers over the flat 1545-float observation."""
+    """Dense layers over the flat observation."""
 
     hidden_sizes: Sequence[int]
     activation: str
@@ -45,11 +44,9 @@ class MLPTower(nn.Module):
         return _hidden_layers(obs, self.hidden_sizes, ACTIVATIONS[self.activation])
 
 
-def split_observation(obs):
-    """Return (vector [..., 33], grid [..., 6, 6, 42]) of flat observations (rules §9 layout)."""
-    vector = obs[..., :VECTOR_SIZE]
-    grid = obs[..., VECTOR_SIZE:].reshape(obs.shape[:-1] + (GRID, GRID, GRID_CHANNELS))
-    return vector, grid
+def split_observation(obs, layout: ObsLayout):
+    """Return (vector [..., V], grid [..., rows, cols, channels]) of flat observations."""
+    return obs[..., :layout.vector_size], layout.split(obs)["grid"]
 
 
 def neighbourhoods(grid):
@@ -85,8 +82,9 @@ class Conv3x3(nn.Module):
 
 
 class GridTower(nn.Module):
-    """3x3 convolutions over the 6x6x42 grid, joined with the player and program vectors."""
+    """3x3 convolutions over the grid, joined with the observation's vector groups."""
 
+    layout: ObsLayout
     hidden_sizes: Sequence[int]
     conv_channels: Sequence[int]
     activation: str
@@ -95,7 +93,7 @@ class GridTower(nn.Module):
     def __call__(self, obs):
         """Return the last hidden layer's features."""
         act = ACTIVATIONS[self.activation]
-        vector, grid = split_observation(obs)
+        vector, grid = split_observation(obs, self.layout)
         for i, channels in enumerate(self.conv_channels):
             # Named as nn.Conv named its layers, so earlier grid checkpoints keep loading.
             grid = act(Conv3x3(channels, name=f"Conv_{i}")(grid))
@@ -128,6 +126,7 @@ class EgoTower(nn.Module):
     vectors: "the exit is two cells to my right" is then one input pattern wherever the player
     stands, where the flat MLP must learn it separately for each of the 36 cells."""
 
+    layout: ObsLayout
     hidden_sizes: Sequence[int]
     activation: str
 
@@ -135,10 +134,8 @@ class EgoTower(nn.Module):
     def __call__(self, obs):
         """Return the last hidden layer's features."""
         act = ACTIVATIONS[self.activation]
-        vector, grid = split_observation(obs)
-        row = jnp.round(obs[..., _PLAYER_ROW] * (GRID - 1)).astype(jnp.int32)
-        col = jnp.round(obs[..., _PLAYER_COL] * (GRID - 1)).astype(jnp.int32)
-        ego = egocentric(grid, row, col)
+        vector, grid = split_observation(obs, self.layout)
+        ego = egocentric(grid, *self.layout.grid_position(obs))
         x = jnp.concatenate([ego.reshape(obs.shape[:-1] + (-1,)), vector], axis=-1)
         return _hidden_layers(x, self.hidden_sizes, act)
 
@@ -147,6 +144,7 @@ class ActorCritic(nn.Module):
     """Separate actor and critic towers; returns (logits[..., num_actions], value[...])."""
 
     num_actions: int
+    layout: ObsLayout | None = None  # needed by the grid and ego towers
     kind: str = "mlp"
     hidden_sizes: Sequence[int] = (256, 256)
     activation: str = "tanh"
@@ -154,9 +152,9 @@ class ActorCritic(nn.Module):
 
     def _tower(self):
         if self.kind == "grid":
-            return GridTower(self.hidden_sizes, self.conv_channels, self.activation)
+            return GridTower(self.layout, self.hidden_sizes, self.conv_channels, self.activation)
         if self.kind == "ego":
-            return EgoTower(self.hidden_sizes, self.activation)
+            return EgoTower(self.layout, self.hidden_sizes, self.activation)
         return MLPTower(self.hidden_sizes, self.activation)
 
     @nn.compact
@@ -167,10 +165,20 @@ class ActorCritic(nn.Module):
         return logits, value
 
 
-def make_network(network_config, num_actions: int) -> ActorCritic:
-    """Build the actor-critic module of the `network` config section for an env's actions."""
+def make_network(network_config, num_actions: int, layout: ObsLayout | None = None) -> ActorCritic:
+    """Build the actor-critic of the `network` config section for an env's actions and layout."""
+    kind = network_config.kind
+    if kind != "mlp" and layout is None:
+        raise ConfigError(f"network.kind={kind} reads the grid of a structured observation, but "
+                          f"the env describes none (no observation_layout()); use "
+                          f"network.kind=mlp for this env")
+    if kind == "ego" and not layout.position:
+        raise ConfigError("network.kind=ego re-centres the grid on the player, but the env's "
+                          "observation layout names no player position; use network.kind=grid "
+                          "or mlp for this env")
     return ActorCritic(
         num_actions=num_actions,
+        layout=layout,
         kind=network_config.kind,
         hidden_sizes=tuple(network_config.hidden_sizes),
         activation=network_config.activation,

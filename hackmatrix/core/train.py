@@ -40,7 +40,8 @@ def make_train(config: Config, env=None, env_params=None, reduce_fn=None) -> Tra
         env, env_params = default_env(config)
     if reduce_fn is None:
         from hackmatrix.metrics import reduce_update as reduce_fn
-    network = make_network(config.network, env.num_actions)
+    layout = env.observation_layout(env_params) if hasattr(env, "observation_layout") else None
+    network = make_network(config.network, env.num_actions, layout)
     tx = make_optimizer(config)
     update = make_update(config, env, env_params, network.apply, reduce_fn)
     chunk_size = min(config.run.updates_per_chunk, num_updates(config))

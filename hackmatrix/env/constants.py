@@ -173,6 +173,7 @@ OBS_LAYOUT = ObsLayout(
         single("exit"),
         single("siphon_center"),
     ),
+    position=("player", "row", "col"),
 )
 OBS_PLAYER = OBS_LAYOUT.vector[0].size  # 10
 OBS_PROGRAMS = OBS_LAYOUT.vector[1].size  # 23

@@ -1,11 +1,14 @@
 """A structured description of a flat observation: named vector groups, then a grid of channels.
 
 Networks and analysis read the layout instead of hard-wiring offsets: `split` cuts a flat
-observation into its named parts, `vector_slice` / `channel_slice` locate one group. The game's
+observation into its named parts, `vector_slice` / `channel_slice` locate one group,
+`grid_position` reads the player's cell. The game's
 own layout is `constants.OBS_LAYOUT` (rules §9), built from the enemy and program tables.
 """
 
 from dataclasses import dataclass
+
+import jax.numpy as jnp
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,16 @@ def _slices(groups) -> dict:
 
 @dataclass(frozen=True)
 class ObsLayout:
-    """The flat observation: the `vector` groups, then a row-major [rows, cols, channels] grid."""
+    """The flat observation: the `vector` groups, then a row-major [rows, cols, channels] grid.
+
+    `position` names the vector features (group, row label, col label) that hold the player's
+    cell as row / (rows - 1) and col / (cols - 1); empty when the observation has no player cell.
+    """
 
     vector: tuple
     grid_shape: tuple
     channels: tuple
+    position: tuple = ()
 
     def __post_init__(self):
         names = [g.name for g in self.vector + self.channels]
@@ -84,6 +92,26 @@ class ObsLayout:
                            f"use one of {sorted(slices)}")
         return slices[name]
 
+    def feature_index(self, group: str, label: str) -> int:
+        """Index in the flat observation of the vector feature `label` of group `group`."""
+        labels = {g.name: g.labels for g in self.vector}.get(group, ())
+        if label not in labels:
+            raise KeyError(f"no feature {label!r} in the vector group {group!r} of the "
+                           f"observation layout")
+        return self.vector_slice(group).start + labels.index(label)
+
+    def grid_position(self, obs):
+        """Return the player's (row, col) as int32 arrays [...] of flat observations [..., size]."""
+        if not self.position:
+            raise ValueError("this observation layout names no player position; networks that "
+                             "re-centre the grid on the player need one")
+        group, row_label, col_label = self.position
+        cells = []
+        for label, extent in ((row_label, self.grid_shape[0]), (col_label, self.grid_shape[1])):
+            scaled = obs[..., self.feature_index(group, label)] * (extent - 1)
+            cells.append(jnp.round(scaled).astype(jnp.int32))
+        return tuple(cells)
+
     def split(self, obs) -> dict:
         """Cut flat observations [..., size] into {vector group: [..., n], "grid": [..., r, c, ch]}.
 
@@ -105,4 +133,5 @@ class ObsLayout:
                     for g, s in zip(groups, _slices(groups).values())]
 
         return {"size": self.size, "vector": rows(self.vector), "grid_offset": self.grid_offset,
-                "grid_shape": list(self.grid_shape), "channels": rows(self.channels)}
+                "grid_shape": list(self.grid_shape), "channels": rows(self.channels),
+                "position": list(self.position)}

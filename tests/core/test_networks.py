@@ -22,7 +22,9 @@ from hackmatrix.core.parallel import (
     place_hparams,
     stack_seed_keys,
 )
-from hackmatrix.env.constants import GRID, GRID_CHANNELS, NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.constants import GRID, GRID_CHANNELS, NUM_ACTIONS, OBS_LAYOUT, OBS_SIZE
+from hackmatrix.env.obs_layout import Group, ObsLayout, single
+from hackmatrix.errors import ConfigError
 
 
 @pytest.mark.parametrize("shape", [(6, 6, 42), (2, 5, 6, 6, 42), (3, 4, 7, 3)])
@@ -59,7 +61,7 @@ def test_neighbourhoods_of_a_corner_cell_hold_zeros_outside_the_grid():
 
 def test_split_observation_reads_the_flat_layout():
     obs = jnp.arange(2 * OBS_SIZE, dtype=jnp.float32).reshape(2, OBS_SIZE)
-    vector, grid = split_observation(obs)
+    vector, grid = split_observation(obs, OBS_LAYOUT)
     assert vector.shape == (2, OBS_SIZE - GRID * GRID * GRID_CHANNELS)
     assert grid.shape == (2, GRID, GRID, GRID_CHANNELS)
     # Cell (row 1, col 2), channel 3 of the second observation.
@@ -70,8 +72,8 @@ def test_split_observation_reads_the_flat_layout():
 def test_grid_network_keeps_the_convolution_param_layout():
     config = load_config(None, ["network.kind=grid", "network.conv_channels=[4, 3]",
                                 "network.hidden_sizes=[8]"])
-    params = make_network(config.network, NUM_ACTIONS).init(jax.random.PRNGKey(0),
-                                                             jnp.zeros((1, OBS_SIZE)))
+    params = make_network(config.network, NUM_ACTIONS, OBS_LAYOUT).init(
+        jax.random.PRNGKey(0), jnp.zeros((1, OBS_SIZE)))
     tower = params["params"]["GridTower_0"]
     assert tower["Conv_0"]["kernel"].shape == (3, 3, GRID_CHANNELS, 4)
     assert tower["Conv_1"]["kernel"].shape == (3, 3, 4, 3)
@@ -120,7 +122,7 @@ def test_ego_network_reads_the_player_cell_from_the_observation():
     obs, _ = env.reset(jax.random.PRNGKey(0), env.default_params)
     moved = obs.at[0].set((float(obs[0]) * (GRID - 1) + 1) % GRID / (GRID - 1))
     config = load_config(None, ["network.kind=ego", "network.hidden_sizes=[8]"])
-    network = make_network(config.network, NUM_ACTIONS)
+    network = make_network(config.network, NUM_ACTIONS, env.observation_layout())
     params = network.init(jax.random.PRNGKey(0), obs[None])
     assert params["params"]["EgoTower_0"]["Dense_0"]["kernel"].shape == (
         (2 * GRID - 1) ** 2 * (GRID_CHANNELS + 1) + OBS_SIZE - GRID * GRID * GRID_CHANNELS, 8)
@@ -138,3 +140,47 @@ def test_tiny_ego_network_trains_end_to_end():
     runner, metrics = compiled.chunk(compiled.init(stack_seed_keys([0])), jnp.int32(2), hparams)
     assert runner.update.tolist() == [2]  # one seed, on the seed axis
     assert np.all(np.isfinite(np.asarray(metrics["train/total_loss"])))
+
+
+# A small observation of another env: 2 vector features (the player's cell), a 3x4 grid of 2
+# channels; the networks size themselves from it.
+SMALL = ObsLayout(vector=(Group("me", ("r", "c")),), grid_shape=(3, 4),
+                  channels=(single("wall"), single("goal")), position=("me", "r", "c"))
+
+
+def test_grid_position_decodes_the_scaled_player_cell():
+    obs = np.zeros((2, SMALL.size), np.float32)
+    obs[0, :2] = (2 / 2, 1 / 3)
+    obs[1, :2] = (0.0, 3 / 3)
+    row, col = SMALL.grid_position(jnp.asarray(obs))
+    assert row.tolist() == [2, 0]
+    assert col.tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("kind", ["grid", "ego"])
+def test_networks_are_sized_from_another_envs_layout(kind):
+    config = load_config(None, [f"network.kind={kind}", "network.hidden_sizes=[8]",
+                                "network.conv_channels=[3]"])
+    network = make_network(config.network, 5, SMALL)
+    obs = jax.random.uniform(jax.random.PRNGKey(0), (4, SMALL.size))
+    params = network.init(jax.random.PRNGKey(1), obs)
+    logits, value = network.apply(params, obs)
+    assert logits.shape == (4, 5)
+    assert value.shape == (4,)
+    kernel = params["params"][f"{kind.capitalize()}Tower_0"]["Dense_0"]["kernel"]
+    # grid: 12 cells x 3 conv channels + 2 vector floats; ego: a 5x7 window of 2+1 channels + 2.
+    inputs = 3 * 4 * 3 + 2 if kind == "grid" else 5 * 7 * 3 + 2
+    assert kernel.shape == (inputs, 8)
+
+
+def test_grid_networks_need_an_env_that_describes_its_observation():
+    config = load_config(None, ["network.kind=grid"])
+    with pytest.raises(ConfigError, match="use network.kind=mlp"):
+        make_network(config.network, 5, None)
+
+
+def test_the_ego_network_needs_a_player_position():
+    config = load_config(None, ["network.kind=ego"])
+    no_player = ObsLayout(vector=(), grid_shape=(3, 3), channels=(single("wall"),))
+    with pytest.raises(ConfigError, match="names no player position"):
+        make_network(config.network, 5, no_player)

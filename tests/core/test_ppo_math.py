@@ -10,7 +10,7 @@ from hackmatrix.core.config import PPOConfig
 from hackmatrix.core.gae import compute_gae
 from hackmatrix.core.losses import Batch, ppo_loss
 from hackmatrix.core.networks import ActorCritic
-from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_LAYOUT, OBS_SIZE
 
 
 def test_masked_log_probs_and_entropy_by_hand():
@@ -136,7 +136,8 @@ def test_ppo_loss_by_hand():
 
 @pytest.mark.parametrize("kind", ["mlp", "grid", "ego"])
 def test_networks_shapes_and_separate_towers(kind):
-    net = ActorCritic(num_actions=NUM_ACTIONS, kind=kind, hidden_sizes=(16,), conv_channels=(4,))
+    net = ActorCritic(num_actions=NUM_ACTIONS, layout=OBS_LAYOUT, kind=kind, hidden_sizes=(16,),
+                      conv_channels=(4,))
     obs = jax.random.uniform(jax.random.PRNGKey(0), (3, OBS_SIZE))
     params = net.init(jax.random.PRNGKey(1), obs)
     logits, value = net.apply(params, obs)
