@@ -39,6 +39,24 @@ def _warn(message: str) -> None:
     print(f"hackmatrix: {message}", file=sys.stderr, flush=True)
 
 
+def apply_resumable_overrides(config, overrides):
+    """Return `config` with KEY=VALUE overrides that a resume allows; ConfigError for others."""
+    if not overrides:
+        return config
+    flat = flat_dict(config)
+    for text in overrides:
+        key, value = parse_override(text)
+        if not key.startswith(RESUMABLE_PREFIXES):
+            raise ConfigError(
+                f"config key '{key}' cannot change when resuming (it would change the "
+                f"training itself); allowed when resuming: sinks, checkpoint.*, "
+                f"metrics.health.*, run.compilation_cache, run.sinks_failure, "
+                f"run.distributed, eval.target, eval.patience, eval.gif_every, "
+                f"eval.gif_max_steps")
+        flat[key] = value
+    return config_from_dict(flat, config.explicit | {parse_override(t)[0] for t in overrides})
+
+
 def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
     """Return (config, ResumePoint) for `hackmatrix train --resume PATH [overrides]`.
 
@@ -55,21 +73,8 @@ def prepare_resume(path_or_run_dir, overrides=(), warn=_warn) -> tuple:
         raise CheckpointError(f"checkpoint '{path}' holds a config this version cannot use: "
                               f"{err}") from None
     autoscaled = tuple(tuple(c) for c in header.get("autoscaled", ()))
-    if overrides:
-        flat = flat_dict(config)
-        for text in overrides:
-            key, value = parse_override(text)
-            if not key.startswith(RESUMABLE_PREFIXES):
-                raise ConfigError(
-                    f"config key '{key}' cannot change when resuming (it would change the "
-                    f"training itself); allowed when resuming: sinks, checkpoint.*, "
-                    f"metrics.health.*, run.compilation_cache, run.sinks_failure, "
-                    f"run.distributed, eval.target, eval.patience, eval.gif_every, "
-                    f"eval.gif_max_steps")
-            flat[key] = value
-        config = config_from_dict(flat, config.explicit | {parse_override(t)[0]
-                                                           for t in overrides})
-    config = dataclasses.replace(config, autoscaled=autoscaled)
+    config = dataclasses.replace(apply_resumable_overrides(config, overrides),
+                                 autoscaled=autoscaled)
     run_dir = run_dir_of_checkpoint(path)
     run_info = read_run_info(run_dir) or {"name": header.get("name") or run_dir.name,
                                           "run_id": header.get("run_id") or run_dir.name}

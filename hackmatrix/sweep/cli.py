@@ -4,7 +4,8 @@ The sweep is the `sweep:` section of the config file, or of the file given with 
 file whose top level holds `sweep:`). Exit status as `hackmatrix train`'s, of the last batch
 trained: 0 finished (or stopped early by an eval rule), 1 stopped by a health check, 2 an error
 (bad config or sweep spec, found before anything compiles), 3 a sink failed, 130/143 interrupted
-by SIGINT/SIGTERM.
+by SIGINT/SIGTERM. Ctrl-C stops as in `hackmatrix train` (the batch training checkpoints and
+flushes every sink); `hackmatrix sweep --resume DIR` continues the sweep from there.
 """
 
 import argparse
@@ -17,6 +18,7 @@ from hackmatrix.core.train_cli import DEFAULT_CONFIG
 EPILOG = """examples:
   hackmatrix sweep --sweep sweep.yaml                 # the sweep in sweep.yaml, config.yaml's run
   hackmatrix sweep --config small.yaml ppo.total_timesteps=200000
+  hackmatrix sweep --resume runs/ppo-sweep-001        # continue a stopped sweep
 """
 
 
@@ -29,8 +31,12 @@ def register(subparsers) -> None:
                         help=f"YAML config (default: ./{DEFAULT_CONFIG} if present)")
     parser.add_argument("--sweep", metavar="PATH",
                         help="YAML file holding the `sweep:` section (default: the config's)")
+    parser.add_argument("--resume", metavar="SWEEP_DIR",
+                        help="continue the sweep of this directory where it stopped (its spec "
+                             "and base config come from its sweep.json)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="dotted config overrides of the base config (ppo.num_steps=64)")
+                        help="dotted config overrides of the base config (ppo.num_steps=64); "
+                             "with --resume only those a resumed run allows (sinks, ...)")
     parser.set_defaults(func=run)
 
 
@@ -55,22 +61,32 @@ def run(args) -> int:
     from hackmatrix.core.config import load_config
     from hackmatrix.core.signals import Interrupted
     from hackmatrix.core.train_cli import _set_up_jax, exit_status
-    from hackmatrix.sweep.run import run_sweep
+    from hackmatrix.errors import ConfigError
+    from hackmatrix.sweep.optuna_search import run_optuna
+    from hackmatrix.sweep.run import continue_sweep, new_sweep_state
     from hackmatrix.sweep.spec import parse_sweep
+    from hackmatrix.sweep.state import load_sweep
 
-    path = args.config
-    if path is None and Path(DEFAULT_CONFIG).is_file():
-        path = DEFAULT_CONFIG
-    base = load_config(path, args.overrides)
-    spec = parse_sweep(read_sweep_section(path, args.sweep))
-    _set_up_jax(base)
-    ask_tell = None
-    if spec.method == "optuna":
-        from hackmatrix.sweep.optuna_search import run_optuna as ask_tell
+    if args.resume is not None:
+        if args.config is not None or args.sweep is not None:
+            raise ConfigError("--resume takes the sweep and its base config from the sweep "
+                              "directory's sweep.json; leave out --config and --sweep")
+        state = load_sweep(args.resume, args.overrides)
+        print(f"resuming sweep {state.sweep_dir}: {state.progress()}")
+    else:
+        path = args.config
+        if path is None and Path(DEFAULT_CONFIG).is_file():
+            path = DEFAULT_CONFIG
+        base = load_config(path, args.overrides)
+        state = new_sweep_state(base, parse_sweep(read_sweep_section(path, args.sweep)))
+    _set_up_jax(state.base)
     try:
-        result = run_sweep(base, spec, ask_tell=ask_tell)
+        result = continue_sweep(state, None, print, run_optuna, args.overrides
+                                if args.resume is not None else ())
     except Interrupted as stop:
-        print(f"\n{signal.Signals(stop.signum).name} before training started",
-              file=sys.stderr)
+        print(f"\n{signal.Signals(stop.signum).name} before training started; "
+              f"continue with: hackmatrix sweep --resume {state.sweep_dir}", file=sys.stderr)
         return 128 + stop.signum
-    return exit_status(result.batch, base.run.sinks_failure)
+    if result.batch is None:
+        return 0
+    return exit_status(result.batch, state.base.run.sinks_failure)

@@ -1,21 +1,20 @@
 """Optuna's TPE sampler with batched ask/tell: ask `sweep.batch` trials, train them as one
 population, tell their scores (the mean over seeds), repeat until `sweep.points` trials are done.
+
+The study lives in the sweep directory (optuna.log, Optuna's journal file storage), so a resumed
+sweep reloads every trial asked and told (sweep.json maps each batch's points to their trial
+numbers). The resumed sampler is seeded with `sweep.seed` plus the points already asked, so it
+does not redraw the first ones.
 """
 
 import math
-import uuid
 
 from hackmatrix.errors import ConfigError
-from hackmatrix.sweep.points import point_config
 from hackmatrix.sweep.ranking import interval
-from hackmatrix.sweep.run import (
-    COMPLETE,
-    finish,
-    new_sweep_dir,
-    read_scores,
-    train_batch,
-    write_sweep_json,
-)
+from hackmatrix.sweep.run import COMPLETE, batch_scores, finish, train_batch
+
+STUDY_FILE = "optuna.log"
+STUDY_NAME = "sweep"
 
 
 def _optuna():
@@ -27,34 +26,68 @@ def _optuna():
     return optuna
 
 
-def run_optuna(base, spec, seeds, keys, train_fn, log):
-    """Run an Optuna TPE sweep in batches of `spec.batch` trials; return the SweepResult."""
+def open_study(optuna, state):
+    """Create or reload the sweep's study from its journal file in the sweep directory."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = JournalStorage(JournalFileBackend(str(state.sweep_dir / STUDY_FILE)))
+    return optuna.create_study(
+        study_name=STUDY_NAME, storage=storage, load_if_exists=True,
+        direction="maximize" if state.spec.score.mode == "max" else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=state.spec.seed + len(state.points)))
+
+
+def tell_batch(optuna, study, state, index: int) -> None:
+    """Tell the study the scores of batch `index`'s trials that it has not been told yet."""
+    running = optuna.trial.TrialState.RUNNING
+    open_trials = {t.number for t in study.get_trials(deepcopy=False, states=(running,))}
+    batch = state.batches[index]
+    trial_of = dict(zip(batch["points"], batch["trials"], strict=True))
+    for point, scores in batch_scores(state, index).items():
+        if trial_of[point] not in open_trials:
+            continue
+        mean = interval(scores)[0]
+        if math.isfinite(mean):
+            study.tell(trial_of[point], mean)
+        else:
+            study.tell(trial_of[point], state=optuna.trial.TrialState.FAIL)
+
+
+def fail_unrecorded(optuna, study, state) -> None:
+    """Fail the trials asked but never recorded in sweep.json (killed between the two)."""
+    recorded = {n for batch in state.batches for n in batch["trials"]}
+    running = optuna.trial.TrialState.RUNNING
+    for trial in study.get_trials(deepcopy=False, states=(running,)):
+        if trial.number not in recorded:
+            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+
+
+def run_optuna(state, train_fn, log, overrides=()):
+    """Run (or resume) an Optuna TPE sweep in batches of `sweep.batch` trials."""
     optuna = _optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize" if spec.score.mode == "max" else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=spec.seed))
-    sweep_dir = new_sweep_dir(base)
-    group_id = uuid.uuid4().hex
-    points, configs, scores, result = [], {}, {}, None
-    while len(points) < spec.points and (result is None or result.status in COMPLETE):
-        trials = [study.ask() for _ in range(min(spec.batch, spec.points - len(points)))]
-        batch = {}
-        for trial in trials:
-            values = {d.key: trial.suggest_float(d.key, d.low, d.high, log=d.log)
-                      for d in spec.dimensions}
-            batch[len(points)] = configs[len(points)] = point_config(base, values)
-            points.append(values)
-        log(f"optuna: training trials {min(batch)}..{max(batch)} ({len(batch)} points x "
-            f"{len(seeds)} seeds in one program)")
-        result = train_batch(base, sweep_dir, batch, seeds, group_id, train_fn, log)
-        got = read_scores(result.run_dir, batch, seeds, spec.score)
-        for trial, index in zip(trials, batch, strict=True):
-            mean = interval(got[index])[0]
-            if math.isfinite(mean):
-                study.tell(trial, mean)
-            else:
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        scores.update(got)
-    write_sweep_json(sweep_dir, spec, points)
-    return finish(sweep_dir, spec, keys, points, configs, scores, result, log)
+    spec = state.spec
+    study = open_study(optuna, state)
+    fail_unrecorded(optuna, study, state)
+    result = None
+    for index, batch in enumerate(state.batches):
+        if batch["status"] not in COMPLETE:
+            log(f"optuna: resuming trials {batch['points'][0]}..{batch['points'][-1]}")
+            result = train_batch(state, index, train_fn, log, overrides)
+            if result.status not in COMPLETE:
+                return finish(state, result, log)
+        tell_batch(optuna, study, state, index)
+    while len(state.points) < spec.points:
+        trials = [study.ask() for _ in range(min(spec.batch, spec.points - len(state.points)))]
+        points = [{d.key: trial.suggest_float(d.key, d.low, d.high, log=d.log)
+                   for d in spec.dimensions} for trial in trials]
+        index = state.add_batch(points, trials=[trial.number for trial in trials])
+        first = state.batches[index]["points"][0]
+        log(f"optuna: training trials {first}..{first + len(points) - 1} ({len(points)} points x "
+            f"{len(state.seeds)} seeds in one program)")
+        result = train_batch(state, index, train_fn, log, overrides)
+        if result.status not in COMPLETE:
+            break
+        tell_batch(optuna, study, state, index)
+    return finish(state, result, log)

@@ -3,24 +3,22 @@
 A grid or random sweep is one batch: every point and seed trains in one compiled program. An
 Optuna sweep asks `sweep.batch` trials at a time, trains them as one batch and tells their
 scores, until `sweep.points` trials are done. The sweep directory runs/<name>-sweep-NNN/ holds
-sweep.json, summary.md, ranking.json, best.yaml and one run directory per batch (batch-001/, ...),
-whose sub-directory p<point>-seed-<s>/ is one run per point and seed in every sink.
+sweep.json (the record `resume_sweep` continues from, hackmatrix.sweep.state), summary.md,
+ranking.json, best.yaml and one run directory per batch (batch-001/, ...), whose sub-directory
+p<point>-seed-<s>/ is one run per point and seed in every sink.
 """
 
 import dataclasses
-import json
-import os
-import uuid
 from pathlib import Path
 
-from hackmatrix.core.checkpoint import write_atomic
-from hackmatrix.core.config import flat_dict, replace, seed_list
+from hackmatrix.core.config import flat_dict, replace
 from hackmatrix.core.population import Member, Population, seed_label
 from hackmatrix.core.update import hparams_of
 from hackmatrix.sinks.jsonl import read_jsonl
 from hackmatrix.sweep.outputs import write_outputs
 from hackmatrix.sweep.points import best_config_dict, grid_points, point_config, random_points
 from hackmatrix.sweep.ranking import member_score, point_result, rank
+from hackmatrix.sweep.state import load_sweep, new_sweep
 
 BATCH_NAME = "batch"
 JSONL = "jsonl"
@@ -37,21 +35,9 @@ class SweepResult:
     ranked: list  # of PointResult, best first
     table: str
     status: str  # "finished", or how the batch that stopped it ended
-    batch: object  # the RunResult of the last batch trained (the exit status comes from it)
-
-
-def new_sweep_dir(config) -> Path:
-    """Create and return runs/<run.name>-sweep-NNN (the next free number)."""
-    root = Path(config.run.runs_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    index = 1
-    while True:
-        path = root / f"{config.run.name}-sweep-{index:03d}"
-        try:
-            os.mkdir(path)
-            return path
-        except FileExistsError:
-            index += 1
+    # The RunResult of the last batch this process trained (the exit status comes from it);
+    # None when a resumed sweep had nothing left to train.
+    batch: object
 
 
 def with_jsonl(sinks: tuple) -> tuple:
@@ -75,12 +61,37 @@ def batch_population(configs: dict, seeds, group: str, group_id: str) -> Populat
     return Population(tuple(members), grouped=True, group=group, group_id=group_id)
 
 
-def train_batch(base, sweep_dir: Path, configs: dict, seeds, group_id: str, train_fn, log):
-    """Train one batch of points (one population, one program); return the run's result."""
-    population = batch_population(configs, seeds, sweep_dir.name, group_id)
-    run_config = replace(base, run__runs_dir=str(sweep_dir), run__name=BATCH_NAME, run__seeds=1,
-                         sinks=with_jsonl(base.sinks))
-    return train_fn(run_config, population=population, log=log)
+def train_batch(state, index: int, train_fn, log, overrides=()):
+    """Train batch `index` of the sweep, or resume it from its checkpoint; return the RunResult.
+
+    Its directory and how it ended go to sweep.json as soon as it returns.
+    """
+    from hackmatrix.core.resume import prepare_resume
+
+    batch = state.batches[index]
+    configs = state.configs(batch["points"])
+    population = batch_population(configs, state.seeds, state.sweep_dir.name, state.group_id)
+    previous = state.resumable_dir(index)
+    if previous is not None:
+        config, point = prepare_resume(previous, overrides)
+        log(f"resuming {previous.name} at update {point.header['update']}")
+        result = train_fn(config, resume=point, population=population, log=log)
+    else:
+        run_config = replace(state.base, run__runs_dir=str(state.sweep_dir),
+                             run__name=BATCH_NAME, run__seeds=1,
+                             sinks=with_jsonl(state.base.sinks))
+        result = train_fn(run_config, population=population, log=log)
+    batch.update(dir=result.run_dir.name, status=result.status)
+    state.save()
+    return result
+
+
+def batch_scores(state, index: int) -> dict:
+    """Return {point index: [score of each seed]} of batch `index` (empty before it trained)."""
+    batch, path = state.batches[index], state.batch_dir(index)
+    if path is None:
+        return {}
+    return read_scores(path, batch["points"], state.seeds, state.spec.score)
 
 
 def read_scores(run_dir: Path, indices, seeds, score) -> dict:
@@ -95,27 +106,53 @@ def read_scores(run_dir: Path, indices, seeds, score) -> dict:
     return out
 
 
+def new_sweep_state(base, spec):
+    """Check every point config of a new sweep, then create its directory and sweep.json."""
+    check_ranges(base, spec)
+    points = []
+    if spec.method != "optuna":
+        points = grid_points(spec) if spec.method == "grid" else random_points(spec)
+        for values in points:
+            point_config(base, values)
+    state = new_sweep(base, spec)
+    if points:
+        state.add_batch(points)
+    return state
+
+
 def run_sweep(base, spec, *, train_fn=None, log=print, ask_tell=None) -> SweepResult:
     """Run a sweep of `spec` over the base config; every point config is checked first.
 
     `train_fn` is `hackmatrix.core.loop.train` unless given (e.g. with a probe trainer bound).
     `ask_tell` is the Optuna driver (`hackmatrix.sweep.optuna_search`) for method 'optuna'.
     """
+    return continue_sweep(new_sweep_state(base, spec), train_fn, log, ask_tell)
+
+
+def resume_sweep(sweep_dir, overrides=(), *, train_fn=None, log=print,
+                 ask_tell=None) -> SweepResult:
+    """Resume the sweep of `sweep_dir` where it stopped (`hackmatrix sweep --resume`).
+
+    `overrides` may change only what a resumed run allows (sinks, checkpoint.*, ...).
+    """
+    state = load_sweep(sweep_dir, overrides)
+    log(f"resuming sweep {state.sweep_dir}: {state.progress()}")
+    return continue_sweep(state, train_fn, log, ask_tell, overrides)
+
+
+def continue_sweep(state, train_fn, log, ask_tell, overrides=()) -> SweepResult:
+    """Train every batch of the sweep that has not ended yet, then rank the points."""
     if train_fn is None:
         from hackmatrix.core.loop import train as train_fn
-    seeds = seed_list(replace(base, run__seeds=spec.seeds))
-    keys = [d.key for d in spec.dimensions]
-    check_ranges(base, spec)
-    if spec.method == "optuna":
-        return ask_tell(base, spec, seeds, keys, train_fn, log)
-    points = grid_points(spec) if spec.method == "grid" else random_points(spec)
-    configs = {i: point_config(base, values) for i, values in enumerate(points)}
-    sweep_dir = new_sweep_dir(base)
-    write_sweep_json(sweep_dir, spec, points)
-    log(f"sweep {sweep_dir}: {len(points)} points x {len(seeds)} seeds in one program")
-    result = train_batch(base, sweep_dir, configs, seeds, uuid.uuid4().hex, train_fn, log)
-    scores = read_scores(result.run_dir, configs, seeds, spec.score)
-    return finish(sweep_dir, spec, keys, points, configs, scores, result, log)
+    if state.spec.method == "optuna":
+        return ask_tell(state, train_fn, log, overrides)
+    (batch,) = state.batches
+    result = None
+    if batch["status"] not in COMPLETE:
+        log(f"sweep {state.sweep_dir}: {len(state.points)} points x {len(state.seeds)} seeds "
+            f"in one program")
+        result = train_batch(state, 0, train_fn, log, overrides)
+    return finish(state, result, log)
 
 
 def check_ranges(base, spec) -> None:
@@ -125,27 +162,25 @@ def check_ranges(base, spec) -> None:
             point_config(base, {dimension.key: end})
 
 
-def finish(sweep_dir, spec, keys, points, configs, scores, batch, log) -> SweepResult:
+def finish(state, result, log) -> SweepResult:
     """Rank the scored points, write the sweep's outputs and print the table.
 
-    `batch` is the RunResult of the last batch trained.
+    `result` is the RunResult of the last batch trained by this process (None: none was).
     """
-    results = [point_result(i, points[i], scores[i]) for i in scores]
+    scores = {}
+    for index in range(len(state.batches)):
+        scores.update(batch_scores(state, index))
+    spec = state.spec
+    results = [point_result(i, state.points[i], scores[i]) for i in sorted(scores)]
     ranked = rank(results, spec.score.mode)
-    best = configs[ranked[0].index]
-    table = write_outputs(sweep_dir, ranked, keys, spec.score, spec.method,
-                          best_config_dict(best))
+    best = state.configs([ranked[0].index])[ranked[0].index]
+    table = write_outputs(state.sweep_dir, ranked, [d.key for d in spec.dimensions], spec.score,
+                          spec.method, best_config_dict(best))
     log(table)
-    log(f"sweep directory: {sweep_dir}  (summary.md, ranking.json, best.yaml; "
-        f"tensorboard --logdir {sweep_dir})")
-    status = "finished" if batch.status in COMPLETE else batch.status
-    return SweepResult(sweep_dir, ranked, table, status, batch)
-
-
-def write_sweep_json(sweep_dir: Path, spec, points) -> None:
-    """Record the sweep spec and its points in sweep.json."""
-    body = {"method": spec.method, "seeds": spec.seeds,
-            "score": dataclasses.asdict(spec.score),
-            "dimensions": [dataclasses.asdict(d) for d in spec.dimensions],
-            "points": points}
-    write_atomic(Path(sweep_dir) / "sweep.json", json.dumps(body, indent=2).encode())
+    log(f"sweep directory: {state.sweep_dir}  (summary.md, ranking.json, best.yaml; "
+        f"tensorboard --logdir {state.sweep_dir})")
+    status = "finished" if result is None or result.status in COMPLETE else result.status
+    if status == "interrupted":
+        log(f"the sweep stopped before its end; continue it with: hackmatrix sweep --resume "
+            f"{state.sweep_dir}")
+    return SweepResult(state.sweep_dir, ranked, table, status, result)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import pytest
 from flax import struct
 
-from hackmatrix.env.constants import NUM_ACTIONS, OBS_SIZE
+from hackmatrix.env.constants import NUM_ACTIONS, OBS_LAYOUT, OBS_SIZE
 
 # Action 0 would pay the most but is never valid: a policy that ignores the mask learns it.
 FORBIDDEN, FORBIDDEN_REWARD = 0, 2.0
@@ -41,6 +41,10 @@ class ProbeEnv:
         """Draw a context."""
         context = jax.random.bernoulli(key).astype(jnp.int32)
         return self._obs(context), ProbeState(context=context)
+
+    def observation_layout(self, params=None):
+        """The game's layout: the probe's observations have the game's shape (context at 0)."""
+        return OBS_LAYOUT
 
     def action_mask(self, state):
         """Every action but FORBIDDEN."""
