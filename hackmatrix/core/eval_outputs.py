@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import jax
-import numpy as np
 
 from hackmatrix.analysis.episode_gif import write_gif
 from hackmatrix.analysis.export import export_policy
@@ -59,12 +58,12 @@ class EvalOutputs:
 
     def render_gifs(self, params, update: int) -> None:
         """Start rendering one GIF per member of the policy at `update` (returns at once)."""
+        host = ckpt.host_copy(params)  # on every process: a gather across hosts is collective
         if self.run_dir is None:
             return
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix="hackmatrix-gif")
-        host = jax.tree.map(np.asarray, jax.device_get(params))
         settings = self.config.evaluation
         for i in range(len(self.population.members)):
             policy = self._policy(i, member_of(host, i), {"update": update}, self.run_dir)

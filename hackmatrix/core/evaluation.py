@@ -19,7 +19,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from hackmatrix.analysis.eval_sinks import summary_metrics
 from hackmatrix.analysis.evaluate import episode_keys, make_player, summarize
@@ -84,7 +83,7 @@ class TrainingEval:
     def _play(self, params, mode, max_steps) -> list:
         """Play the eval games with each member's params; return one EpisodeStats per member."""
         # Host params: the player runs on the default device whatever the training mesh is.
-        host = jax.tree.map(np.asarray, jax.device_get(params))
+        host = ckpt.host_copy(params)
         return [self._player(member_of(host, i), self._keys, jnp.int32(mode),
                              jnp.int32(max_steps))
                 for i in range(len(self.trackers))]

@@ -96,8 +96,8 @@ def train(config, *, resume: ResumePoint | None = None, devices=None, log=print,
         config = auto_scale_for_batch_size(config)
         if config.autoscaled:
             log(describe_auto_scale(config))
-    check_divisible(config.env.num_envs, mesh)
     population = population or seed_population(config)
+    check_divisible(config.env.num_envs, mesh, len(population.members))
     seeds = population.seeds
     # Restore (and so validate) a checkpoint before the expensive compile.
     init = (trainer or make_train(config)).init
@@ -293,7 +293,7 @@ class _Session:
                 self.save()
         if self.checkpointed_update != self.update or not self.saved:
             self.save()
-        params = jax.tree.map(np.asarray, jax.device_get(self.runner.params))
+        params = ckpt.host_copy(self.runner.params)
         if status == "interrupted":
             self.log(f"interrupted after update {self.update}; checkpoint {self.last_checkpoint}")
         elif status == "stopped":

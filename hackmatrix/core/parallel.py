@@ -1,10 +1,14 @@
-"""Data parallelism: envs split across every device of a 1-D mesh, everything else replicated.
+"""Parallelism over a 1-D mesh of every device: whole runs per device, or envs split across them.
 
-The chunk is jitted once over the whole mesh (GSPMD): the program is the single-device program,
-partitioned by the compiler, so the results equal a one-device run up to float summation order,
-and gradients are averaged across devices by construction (the loss is a mean over the global
-minibatch). With `jax.distributed.initialize()` the mesh spans every host's devices and the same
-code runs on a TPU pod or GPU cluster.
+A population (seeds, a sweep's points x seeds) whose size is a multiple of the device count is
+sharded along its member axis: each device trains whole runs and the devices never talk
+during a chunk. Otherwise (one run, or members that do not divide evenly) the envs of every run
+are split across the devices and everything else is replicated. Either way the chunk is jitted
+once over the whole mesh (GSPMD): the program is the single-device program, partitioned by the
+compiler, so the results equal a one-device run up to float summation order, and with split
+envs the gradients are averaged across devices by construction (the loss is a mean over the
+global minibatch). With `jax.distributed.initialize()` the mesh spans every host's devices and the
+same code runs on a TPU pod or GPU cluster.
 """
 
 import dataclasses
@@ -28,20 +32,28 @@ def make_mesh(devices=None) -> Mesh:
     return Mesh(np.asarray(devices), (AXIS,))
 
 
-def check_divisible(num_envs: int, mesh: Mesh) -> None:
-    """Raise a ConfigError when the envs cannot be split evenly across the mesh's devices."""
+def shards_members(num_members: int, mesh: Mesh) -> bool:
+    """True when a population is sharded by member: several devices, each with as many runs."""
     count = mesh.devices.size
-    if num_envs % count:
+    return count > 1 and num_members % count == 0
+
+
+def check_divisible(num_envs: int, mesh: Mesh, num_members: int = 1) -> None:
+    """Raise a ConfigError when the envs must be split across the devices but cannot be."""
+    count = mesh.devices.size
+    if num_envs % count and not shards_members(num_members, mesh):
         raise ConfigError(
             f"config key 'env.num_envs' = {num_envs} must be divisible by the number of devices "
-            f"({count}); allowed: a multiple of {count}, e.g. {max(count, num_envs // count * count)}")
+            f"({count}); allowed: a multiple of {count}, e.g. "
+            f"{max(count, num_envs // count * count)} (or train a multiple of {count} seeds, "
+            f"which the devices split run by run)")
 
 
-def runner_shardings(runner_shape, mesh: Mesh):
-    """Return the RunnerState of shardings: env-axis leaves split over AXIS, the rest replicated.
-
-    Every leaf leads with the seed axis, so the env axis is axis 1.
-    """
+def runner_shardings(runner_shape, mesh: Mesh, by_member: bool = False):
+    """Return the RunnerState of shardings: every leaf split along its member axis (axis 0) when
+    `by_member`, else the env-axis leaves (axis 1) split over AXIS and the rest replicated."""
+    if by_member:
+        return jax.tree.map(lambda _: NamedSharding(mesh, PartitionSpec(AXIS)), runner_shape)
     split = NamedSharding(mesh, PartitionSpec(None, AXIS))
     replicated = NamedSharding(mesh, PartitionSpec())
     return runner_shape.replace(
@@ -69,7 +81,8 @@ class Compiled(NamedTuple):
     chunk: object  # chunk(runner, n) -> (runner, metrics); donates runner
     shapes: object  # RunnerState of ShapeDtypeStructs
     shardings: object  # RunnerState of NamedShardings
-    replicated: object  # the NamedSharding of the chunk's replicated inputs (n, hparams)
+    replicated: object  # the NamedSharding of the chunk's replicated input n and its metrics
+    member: object  # the NamedSharding of a (members,) input: the traced hparams
 
 
 def stack_seed_keys(seeds) -> jnp.ndarray:
@@ -90,8 +103,10 @@ def compile_trainer(trainer, mesh: Mesh, num_seeds: int = 1) -> Compiled:
     """
     keys = jax.ShapeDtypeStruct((num_seeds, 2), jnp.uint32)
     shapes = jax.eval_shape(jax.vmap(trainer.init), keys)
-    shardings = runner_shardings(shapes, mesh)
+    by_member = shards_members(num_seeds, mesh)
+    shardings = runner_shardings(shapes, mesh, by_member)
     replicated = NamedSharding(mesh, PartitionSpec())
+    member = NamedSharding(mesh, PartitionSpec(AXIS)) if by_member else replicated
     one_init = jax.jit(trainer.init)
 
     def init(keys):
@@ -102,15 +117,15 @@ def compile_trainer(trainer, mesh: Mesh, num_seeds: int = 1) -> Compiled:
         return place(jax.device_get(jax.tree.map(lambda *x: jnp.stack(x), *runners)), shardings)
 
     chunk = jax.jit(jax.vmap(trainer.train_chunk, in_axes=(0, None, 0)),
-                    in_shardings=(shardings, replicated, replicated),
+                    in_shardings=(shardings, replicated, member),
                     out_shardings=(shardings, replicated), donate_argnums=0)
     arg_shapes = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh),
                               shapes, shardings)
     n_shape = jax.ShapeDtypeStruct((), jnp.int32, sharding=replicated)
-    hparams = {name: jax.ShapeDtypeStruct((num_seeds,), jnp.float32, sharding=replicated)
+    hparams = {name: jax.ShapeDtypeStruct((num_seeds,), jnp.float32, sharding=member)
                for name, _ in trainer.hparams}
     compiled = chunk.lower(arg_shapes, n_shape, hparams).compile()
-    return Compiled(trainer, init, compiled, shapes, shardings, replicated)
+    return Compiled(trainer, init, compiled, shapes, shardings, replicated, member)
 
 
 def default_hparams(trainer, num_seeds: int = 1) -> dict:
@@ -120,8 +135,8 @@ def default_hparams(trainer, num_seeds: int = 1) -> dict:
 
 
 def place_hparams(compiled: Compiled, hparams: dict) -> dict:
-    """Return the (members,) hyperparameter arrays as replicated device arrays for the chunk."""
-    return place(hparams, {name: compiled.replicated for name in hparams})
+    """Return the (members,) hyperparameter arrays as device arrays placed for the chunk."""
+    return place(hparams, {name: compiled.member for name in hparams})
 
 
 def _cache_key(config):

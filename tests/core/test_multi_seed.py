@@ -1,11 +1,16 @@
 """Multi-seed runs (run.seeds) on the probe env: config, equality with one-seed runs, resume."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import jax
 import numpy as np
 import pytest
 from conftest import LOOP_BASE, ProbeEnv, probe_train_reduce
+from two_device_members import train_members
 
 from hackmatrix.core import checkpoint as ckpt
 from hackmatrix.core import load_config, make_train
@@ -137,3 +142,27 @@ def test_one_seed_checkpoint_stores_the_runner_without_the_seed_axis(tmp_path, t
     plain = _train(tmp_path, trainer=trainer)
     restored = ckpt.restore(plain.checkpoint, jax.eval_shape(trainer.init, jax.random.PRNGKey(0)))
     assert np.asarray(restored.update).shape == ()
+
+
+def test_two_devices_split_a_population_run_by_run(tmp_path):
+    """Two members on two devices: each device trains one whole run (6 envs could not be split
+    evenly across them), and every member ends as it does on one device."""
+    script = Path(__file__).with_name("two_device_members.py")
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu")
+    out = tmp_path / "params.npz"
+    done = subprocess.run([sys.executable, str(script), str(out)], cwd=script.parent, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    assert info["devices"] == 2
+    assert info["obs_spec"] == ["data"]  # split along the member axis only
+    assert info["updates"] == [2, 2]
+    two = np.load(out)
+    runner = train_members(jax.devices()[:1])
+    one = jax.tree_util.tree_leaves_with_path(jax.device_get(runner.params))
+    assert len(one) == len(two.files)
+    for path, leaf in one:
+        np.testing.assert_allclose(two[jax.tree_util.keystr(path)], leaf, rtol=1e-4, atol=1e-5)
+    kernel = next(leaf for path, leaf in one if "kernel" in jax.tree_util.keystr(path))
+    assert not np.allclose(kernel[0], kernel[1])  # two runs, not one copied
