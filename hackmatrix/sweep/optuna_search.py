@@ -11,7 +11,8 @@ import math
 
 from hackmatrix.errors import ConfigError
 from hackmatrix.sweep.ranking import interval
-from hackmatrix.sweep.run import COMPLETE, batch_scores, finish, train_batch
+from hackmatrix.sweep.run import batch_scores, finish, train_batch
+from hackmatrix.sweep.state import COMPLETE
 
 STUDY_FILE = "optuna.log"
 STUDY_NAME = "sweep"

@@ -18,13 +18,10 @@ from hackmatrix.sinks.jsonl import read_jsonl
 from hackmatrix.sweep.outputs import write_outputs
 from hackmatrix.sweep.points import best_config_dict, grid_points, point_config, random_points
 from hackmatrix.sweep.ranking import member_score, point_result, rank
-from hackmatrix.sweep.state import load_sweep, new_sweep
+from hackmatrix.sweep.state import COMPLETE, load_sweep, new_sweep
 
 BATCH_NAME = "batch"
 JSONL = "jsonl"
-# A batch that ended either way trained every run to its end (an eval rule stops a batch only
-# once every run in it met one), so the sweep goes on.
-COMPLETE = ("finished", "early_stopped")
 
 
 @dataclasses.dataclass(frozen=True)

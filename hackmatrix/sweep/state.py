@@ -12,7 +12,7 @@ import os
 import uuid
 from pathlib import Path
 
-from hackmatrix.core.checkpoint import write_atomic
+from hackmatrix.core.checkpoint import list_checkpoints, write_atomic
 from hackmatrix.core.config import (
     all_keys,
     config_from_dict,
@@ -28,6 +28,9 @@ from hackmatrix.sweep.spec import Dimension, Score, SweepSpec
 
 SWEEP_FILE = "sweep.json"
 BATCH_PREFIX = "batch-"
+# A batch that ended either way trained every run to its end (an eval rule stops a batch only
+# once every run in it met one), so the sweep goes on.
+COMPLETE = ("finished", "early_stopped")
 
 
 @dataclasses.dataclass
@@ -65,9 +68,9 @@ class SweepState:
         return len(self.batches) - 1
 
     def progress(self) -> str:
-        """One line on what the sweep has done: batches ended and points asked."""
-        ended = sum(b["status"] is not None for b in self.batches)
-        return (f"{ended} of {len(self.batches)} batches ended, {len(self.points)} points so "
+        """One line on what the sweep has done: batches trained to their end and points asked."""
+        done = sum(b["status"] in COMPLETE for b in self.batches)
+        return (f"{done} of {len(self.batches)} batches done, {len(self.points)} points so "
                 f"far ({self.spec.method}, {self.spec.seeds} seeds per point)")
 
     def batch_dir(self, index: int) -> Path | None:
@@ -87,7 +90,7 @@ class SweepState:
     def resumable_dir(self, index: int) -> Path | None:
         """The run directory batch `index` resumes from: one holding a checkpoint, else None."""
         path = self.batch_dir(index)
-        if path is None or not any((path / CHECKPOINT_DIR).glob("update_*.ckpt")):
+        if path is None or not list_checkpoints(path / CHECKPOINT_DIR):
             return None
         return path
 
